@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { StaffRouteSpec } from './http/staff-router.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { requestContext } from './http/request-context.ts';
 import type { Services } from './services.ts';
@@ -31,6 +32,12 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   });
 
   app.use('/api', express.json({ limit: '64kb' }));
+
+  // Every StaffRouter mounted below registers here; the permission-matrix test reads app.locals.staffRoutes.
+  const staffRoutes: StaffRouteSpec[] = [];
+  app.locals.staffRoutes = staffRoutes;
+
+  // --- domain routers (mount order: public, customer, staff) ---
 
   app.use(notFoundHandler);
   app.use(errorHandler);

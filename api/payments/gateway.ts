@@ -28,7 +28,11 @@ export interface AuthoriseRequest {
   pan: string;
   expMonth: number;
   expYear: number;
-  cvv: string;
+  /**
+   * Absent for card-on-file charges (the authorisation after fraud screening, subscription orders):
+   * the security code was checked once by `verify` at checkout and is never kept.
+   */
+  cvv?: string;
   amountCents: number;
   /** ISO 4217, upper case (`USD`). */
   currency: string;
@@ -39,7 +43,7 @@ export interface AuthoriseRequest {
 }
 
 export type AvsResult = 'match' | 'mismatch' | 'unavailable';
-export type CvvResult = 'match' | 'mismatch';
+export type CvvResult = 'match' | 'mismatch' | 'not_checked';
 export type DeclineReason = 'card_declined' | 'insufficient_funds' | 'expired_card' | 'incorrect_number' | 'incorrect_cvc';
 
 export interface AuthApproved {
@@ -85,7 +89,18 @@ export interface RefundResult {
   refundedAt: Date;
 }
 
+/** A zero-amount account verification: card, security code and address checked, no money held. */
+export type VerifyRequest = Omit<AuthoriseRequest, 'amountCents' | 'cvv'> & { cvv: string };
+export type VerifyResult =
+  | { status: 'verified'; last4: string; avs: AvsResult; cvv: CvvResult }
+  | { status: 'declined'; reason: DeclineReason; last4: string };
+
 export interface PaymentGateway {
+  /**
+   * Checks the card at checkout while the shopper is present with the security code. Fraud
+   * screening runs before any money is authorised, and the CVV may not be stored until then.
+   */
+  verify(req: VerifyRequest): Promise<VerifyResult>;
   authorise(req: AuthoriseRequest): Promise<AuthResult>;
   /** Captures up to the authorised amount, once (a partial capture releases the rest). */
   capture(authId: string, amountCents: number): Promise<CaptureResult>;
@@ -211,19 +226,20 @@ function decideOutcome(req: AuthoriseRequest, now: Date): Outcome {
   const pan = normalizePan(req.pan);
   if (!/^\d{12,19}$/.test(pan) || !luhnValid(pan) || detectBrand(pan) === 'unknown') return { kind: 'decline', reason: 'incorrect_number' };
   if (!expiryValid(req.expMonth, req.expYear, now)) return { kind: 'decline', reason: 'expired_card' };
-  if (typeof req.cvv !== 'string' || !/^\d{3,4}$/.test(req.cvv)) return { kind: 'decline', reason: 'incorrect_cvc' };
+  if (req.cvv !== undefined && (typeof req.cvv !== 'string' || !/^\d{3,4}$/.test(req.cvv))) return { kind: 'decline', reason: 'incorrect_cvc' };
   const avs = avsFor(req.billing);
+  const cvvChecked: CvvResult = req.cvv === undefined ? 'not_checked' : 'match';
   switch (SCENARIO_BY_NUMBER.get(pan) ?? 'approve') {
     case 'approve':
-      return { kind: 'approve', avs, cvv: 'match' };
+      return { kind: 'approve', avs, cvv: cvvChecked };
     case 'decline_card_declined':
       return { kind: 'decline', reason: 'card_declined' };
     case 'decline_insufficient_funds':
       return { kind: 'decline', reason: 'insufficient_funds' };
     case 'approve_avs_mismatch':
-      return { kind: 'approve', avs: 'mismatch', cvv: 'match' };
+      return { kind: 'approve', avs: 'mismatch', cvv: cvvChecked };
     case 'approve_cvv_mismatch':
-      return { kind: 'approve', avs, cvv: 'mismatch' };
+      return { kind: 'approve', avs, cvv: req.cvv === undefined ? 'not_checked' : 'mismatch' };
     case 'timeout':
       return { kind: 'timeout' };
   }
@@ -267,6 +283,18 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions = {}): S
   }
 
   return {
+    async verify(req) {
+      const pan = normalizePan(req.pan);
+      const outcome = decideOutcome({ ...req, amountCents: 0 }, clock());
+      const summaryLast4 = last4(pan);
+      await wait();
+      if (outcome.kind === 'timeout') {
+        throw new ServiceUnavailableError('payment.gateway_timeout', 'The payment processor did not answer in time; try again shortly.');
+      }
+      if (outcome.kind === 'decline') return { status: 'declined', reason: outcome.reason, last4: summaryLast4 };
+      return { status: 'verified', last4: summaryLast4, avs: outcome.avs, cvv: outcome.cvv };
+    },
+
     async authorise(req) {
       checkAuthoriseRequest(req);
       const summary: RequestSummary = { amountCents: req.amountCents, currency: req.currency, last4: last4(req.pan) };

@@ -1,5 +1,5 @@
 // addresser's suffix table is USPS Publication 28 appendix C1 (common spellings -> standard
-// abbreviation), which is the part of addresser worth depending on.
+// abbreviation, plus a few informal ones such as LA -> LN), the part of addresser worth depending on.
 import addresserStreetTypes from 'addresser/data/us-street-types.json' with { type: 'json' };
 import {
   ADDRESS_FIELDS,

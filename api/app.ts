@@ -1,7 +1,15 @@
 import express, { type Express } from 'express';
 import type { StaffRouteSpec } from './http/staff-router.ts';
+import { createCustomerGuard, createStaffGuard } from './http/auth.ts';
+import { customerAuthenticator, customerRouter } from './customers/routes.ts';
+import { CUSTOMER_STAFF_MOUNT, customerStaffRouter } from './customers/staff-routes.ts';
+import { createCatalogRouter } from './catalog/routes.ts';
+import { CATALOG_ADMIN_MOUNT, createCatalogAdminRouter } from './catalog/admin-routes.ts';
+import { auditDeniedAccess, createAuditRoutes } from './audit/routes.ts';
+import { createStaffRoutes } from './staff/routes.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { requestContext } from './http/request-context.ts';
+import { createCheckoutRoutes } from './checkout/routes.ts';
 import type { Services } from './services.ts';
 
 export interface Readiness {
@@ -37,7 +45,35 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   const staffRoutes: StaffRouteSpec[] = [];
   app.locals.staffRoutes = staffRoutes;
 
+  // Guards are created once and handed to every router that needs them (app.locals.guards for late mounts).
+  const guards = {
+    staff: createStaffGuard({ authenticate: services.staff.authenticate, onDenied: auditDeniedAccess(services.audit) }),
+    customer: createCustomerGuard({ authenticate: customerAuthenticator(services.customers) }),
+  };
+  app.locals.guards = guards;
+
   // --- domain routers (mount order: public, customer, staff) ---
+
+  app.use('/api/catalog', createCatalogRouter(services.catalog));
+  app.use('/api/customers', customerRouter({ customers: services.customers, guard: guards.customer, redis: core.redis, redisPrefix: core.redisPrefix, logger: core.logger }));
+
+  const staffApi = createStaffRoutes({ staff: services.staff, guard: guards.staff, redis: core.redis, redisPrefix: core.redisPrefix, logger: core.logger });
+  app.use('/api/staff', staffApi.sessionRouter, staffApi.admin.router);
+  staffRoutes.push(...staffApi.admin.routes);
+  const auditApi = createAuditRoutes({ audit: services.audit, guard: guards.staff });
+  app.use('/api/staff', auditApi.router);
+  staffRoutes.push(...auditApi.routes);
+  const customerStaffApi = customerStaffRouter(services.customers, guards.staff);
+  app.use(CUSTOMER_STAFF_MOUNT, customerStaffApi.router);
+  staffRoutes.push(...customerStaffApi.routes);
+  const catalogAdminApi = createCatalogAdminRouter(services.catalog, guards.staff);
+  app.use(CATALOG_ADMIN_MOUNT, catalogAdminApi.router);
+  staffRoutes.push(...catalogAdminApi.routes);
+
+  const checkoutApi = createCheckoutRoutes({ services, guards });
+  app.use('/api', checkoutApi.router);
+  app.use('/api/staff', checkoutApi.staff.router);
+  staffRoutes.push(...checkoutApi.staff.routes);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -9,6 +9,22 @@ import type { Logger } from '../platform/logger.ts';
 import type { ObjectStore } from '../platform/object-store.ts';
 import type { Queues } from '../platform/queues.ts';
 import type { Secrets } from '../platform/secrets.ts';
+import { createAuditService } from './audit/service.ts';
+import { createStaffService } from './staff/service.ts';
+import { createCustomerService } from './customers/service.ts';
+import { createCatalogService } from './catalog/service.ts';
+import { createInventoryService } from './inventory/service.ts';
+import { createWaitingRoomService } from './waiting-room/service.ts';
+import { createVaultService } from './vault/service.ts';
+import { createSimulatedGateway, type PaymentGateway } from './payments/gateway.ts';
+import { createPaymentService } from './payments/service.ts';
+import { createIdempotencyService } from './idempotency/service.ts';
+import { createCartService } from './carts/service.ts';
+import { createOrderService } from './orders/service.ts';
+import { createOrderLifecycle } from './orders/lifecycle.ts';
+import { createCheckoutService } from './checkout/service.ts';
+import { createAddressService } from './addresses/service.ts';
+import { createVisitorTokens } from './waiting-room/visitors.ts';
 
 /** Connections and cross-cutting tools every domain service may take. Built in platform/runtime.ts. */
 export interface CoreDeps {
@@ -31,9 +47,77 @@ export interface CoreDeps {
  * The whole service graph, wired explicitly in one place: read top to bottom to see who depends
  * on whom. The API routes, the IVR, the console and the workers all receive this object.
  */
-export function createServices(core: CoreDeps) {
+export interface ServiceOverrides {
+  /** A real processor adapter; the simulated gateway is the embedded default. */
+  gateway?: PaymentGateway;
+}
+
+export function createServices(core: CoreDeps, overrides: ServiceOverrides = {}) {
+  const { mongo, redis, redisPrefix, clock, logger } = core;
+  const audit = createAuditService({ mongo: core.mongo, clock: core.clock, logger: core.logger, retentionMonths: core.config.audit.retentionMonths });
+  const staff = createStaffService({
+    mongo: core.mongo,
+    redis: core.redis,
+    redisPrefix: core.redisPrefix,
+    clock: core.clock,
+    logger: core.logger,
+    settings: core.config.staff,
+    appSecret: core.secrets.appSecret,
+    events: core.events,
+    audit,
+  });
+  // findCustomerIdsByOrderNumber: wire to the orders service once it exists (staff order-number lookup).
+  const customers = createCustomerService({ mongo: core.mongo, clock: core.clock, logger: core.logger, appSecret: core.secrets.appSecret, audit });
+  const inventory = createInventoryService({ redis, prefix: `${redisPrefix}:inv`, clock, reservationTtlMs: core.config.checkout.reservationTtlSeconds * 1000 });
+  const catalog = createCatalogService({ mongo, clock, inventory, audit, logger });
+  const waitingRoom = createWaitingRoomService({ redis, prefix: `${redisPrefix}:wr`, clock, secret: core.secrets.appSecret });
+  const vault = createVaultService({ mongo, clock, masterKeys: core.secrets.vaultMasterKeys, activeKeyId: core.secrets.vaultActiveKeyId, fingerprintSecret: core.secrets.appSecret });
+  const payments = createPaymentService({ gateway: overrides.gateway ?? createSimulatedGateway({ clock }), vault, logger });
+  const idempotency = createIdempotencyService({ mongo, clock, secret: core.secrets.appSecret });
+  const orders = createOrderService({ mongo, redis, redisPrefix, clock, events: core.events, queues: core.queues, logger });
+  const orderLifecycle = createOrderLifecycle({ orders, inventory, payments, vault, logger });
+  const carts = createCartService({ mongo, clock, catalog, stockOf: (sku) => inventory.getStock(sku) });
+  const addresses = createAddressService({ householdSecret: core.secrets.appSecret });
+  const checkout = createCheckoutService({
+    clock,
+    householdKeyOf: (address) => addresses.householdKey(address),
+    logger,
+    catalog,
+    carts,
+    inventory,
+    vault,
+    payments,
+    orders,
+    customers: {
+      upsertGuest: async (guest) =>
+        (await customers.upsertGuest({ firstName: guest.firstName, lastName: guest.lastName, email: guest.email, phone: guest.phone }, { source: guest.source === 'phone' ? 'phone' : 'web' })).customerId,
+    },
+    admission: {
+      async roomsGuarding(skus) {
+        const guarded = await Promise.all(skus.map((sku) => waitingRoom.roomStats(sku).then(() => sku, () => null)));
+        return guarded.filter((sku): sku is string => sku !== null);
+      },
+      verify: (roomId, token) => void waitingRoom.verifyAdmission(roomId, token),
+    },
+    reservationTtlMs: core.config.checkout.reservationTtlSeconds * 1000,
+  });
   return {
     core,
+    audit,
+    staff,
+    customers,
+    catalog,
+    inventory,
+    waitingRoom,
+    visitors: createVisitorTokens(core.secrets.appSecret),
+    vault,
+    payments,
+    idempotency,
+    orders,
+    orderLifecycle,
+    carts,
+    addresses,
+    checkout,
   };
 }
 

@@ -79,3 +79,10 @@ export function customerPrincipal(req: Request): Extract<Principal, { type: 'cus
   if (req.principal?.type !== 'customer') throw new AuthenticationError('customer.unauthenticated', 'Sign in to your account.');
   return req.principal;
 }
+
+export type StaffGuard = ReturnType<typeof createStaffGuard>;
+export type CustomerGuard = ReturnType<typeof createCustomerGuard>;
+export interface Guards {
+  staff: StaffGuard;
+  customer: CustomerGuard;
+}

@@ -95,8 +95,21 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
-/** Turns zod issues into field issues with stable codes and dotted paths. */
-export function fieldIssuesFromZod(error: z.ZodError): FieldIssue[] {
+/** The value at `path` in the input, or undefined when any step is missing. */
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Turns zod issues into field issues with stable codes and dotted paths. With the input at hand,
+ * an absent field is reported as `required` whatever its schema (enum, literal, union...).
+ */
+export function fieldIssuesFromZod(error: z.ZodError, input?: unknown): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
@@ -106,19 +119,21 @@ export function fieldIssuesFromZod(error: z.ZodError): FieldIssue[] {
         message: `Unknown field "${key}".`,
       }));
     }
-    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    const missing =
+      (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) ||
+      (input !== undefined && issue.path.length > 0 && issue.code !== 'custom' && valueAt(input, issue.path) === undefined);
     return [{ path: base, code: missing ? 'required' : issue.code, message: missing ? 'This field is required.' : issue.message }];
   });
 }
 
-export function validationErrorFromZod(error: z.ZodError, message = 'Some fields are missing or invalid.'): ValidationError {
-  return new ValidationError(message, fieldIssuesFromZod(error));
+export function validationErrorFromZod(error: z.ZodError, message = 'Some fields are missing or invalid.', input?: unknown): ValidationError {
+  return new ValidationError(message, fieldIssuesFromZod(error, input));
 }
 
 /** Parses `input` with `schema`, throwing a ValidationError that names each bad field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, message?: string): z.infer<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw validationErrorFromZod(result.error, message);
+  if (!result.success) throw validationErrorFromZod(result.error, message, input);
   return result.data;
 }
 

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { CONFIG_DOC, ConfigError, loadConfig } from '../platform/config.ts';
 import { startWorkers } from '../workers/main.ts';
+import { attachConsoleSockets } from '../agent-console/server.ts';
 import { boot, closeServer, listen, onShutdown } from './process.ts';
 import { runAdminCommand, runSeed } from './commands.ts';
 
@@ -51,8 +52,10 @@ async function runServers(parts: { http: boolean; workers: boolean }): Promise<v
   const steps: { name: string; run: () => Promise<void> }[] = [];
   if (parts.http) {
     const server = createServer(runtime.createHttpApp());
+    const consoleSockets = attachConsoleSockets(server, runtime.services);
     const port = await listen(server, config.http.port);
     const base = config.http.publicBaseUrl ?? `http://localhost:${port}`;
+    steps.push({ name: 'sockets', run: () => consoleSockets.close() });
     steps.push({ name: 'http', run: () => closeServer(server) });
     logger.info({ port, mongo: infrastructure.mongoEngine }, 'HTTP listening');
     process.stdout.write(

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -36,11 +36,16 @@ export class EmbeddedServiceError extends Error {}
  */
 export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise<EmbeddedMongo> {
   const reasons: string[] = [];
-  if (options.engine !== 'ferretdb') {
+  const unavailableMarker = join(options.dataDir, 'mongodb-memory-server.unavailable');
+  // Without internet every start would retry the mongod download; remember the failure for a day.
+  const recentlyFailed = options.engine === 'auto' && existsSync(unavailableMarker) && Date.now() - statSync(unavailableMarker).mtimeMs < 24 * 3600_000;
+  if (options.engine !== 'ferretdb' && !recentlyFailed) {
     try {
       return await startMemoryServer(options);
     } catch (error) {
       reasons.push(`mongodb-memory-server: ${(error as Error).message.split('\n')[0]}`);
+      mkdirSync(options.dataDir, { recursive: true });
+      writeFileSync(unavailableMarker, reasons[0]!);
       if (options.engine === 'memory-server') throw new EmbeddedServiceError(`Could not start mongodb-memory-server (${reasons[0]}). Set MONGODB_URI.`);
       options.logger.info({ reason: reasons[0] }, 'mongodb-memory-server unavailable; trying FerretDB');
     }

@@ -104,7 +104,8 @@ export function attachConsoleSockets(httpServer: HttpServer, services: Services,
   const recheck = setInterval(async () => {
     for (const namespace of namespaces.values()) {
       for (const socket of namespace.sockets.values()) {
-        const principal = await staff.authenticate(socket.data.token as string).catch(() => undefined);
+        // touch: false — an open socket is not activity; the idle timeout must still end the session.
+        const principal = await staff.authenticate(socket.data.token as string, { touch: false }).catch(() => undefined);
         if (principal?.type !== 'staff') {
           socket.emit('session-ended', { reason: 'session_expired' });
           socket.disconnect(true);

@@ -11,7 +11,7 @@ import type { Queues } from '../platform/queues.ts';
 import type { Secrets } from '../platform/secrets.ts';
 import { createAuditService } from './audit/service.ts';
 import { createStaffService } from './staff/service.ts';
-import { createCustomerService } from './customers/service.ts';
+import { checkoutGuestCustomers, createCustomerService } from './customers/service.ts';
 import { createCatalogService } from './catalog/service.ts';
 import { createInventoryService } from './inventory/service.ts';
 import { createWaitingRoomService } from './waiting-room/service.ts';
@@ -25,6 +25,7 @@ import { createOrderLifecycle } from './orders/lifecycle.ts';
 import { createCheckoutService } from './checkout/service.ts';
 import { createAddressService } from './addresses/service.ts';
 import { createVisitorTokens } from './waiting-room/visitors.ts';
+import { createFraudService } from './fraud/service.ts';
 
 /** Connections and cross-cutting tools every domain service may take. Built in platform/runtime.ts. */
 export interface CoreDeps {
@@ -76,6 +77,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
   const idempotency = createIdempotencyService({ mongo, clock, secret: core.secrets.appSecret });
   const orders = createOrderService({ mongo, redis, redisPrefix, clock, events: core.events, queues: core.queues, logger });
   const orderLifecycle = createOrderLifecycle({ orders, inventory, payments, vault, logger });
+  const fraud = createFraudService({ mongo, redis, redisPrefix, clock, logger, audit, orders, orderLifecycle, secret: core.secrets.appSecret });
   const carts = createCartService({ mongo, clock, catalog, stockOf: (sku) => inventory.getStock(sku) });
   const addresses = createAddressService({ householdSecret: core.secrets.appSecret });
   const checkout = createCheckoutService({
@@ -88,10 +90,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     vault,
     payments,
     orders,
-    customers: {
-      upsertGuest: async (guest) =>
-        (await customers.upsertGuest({ firstName: guest.firstName, lastName: guest.lastName, email: guest.email, phone: guest.phone }, { source: guest.source === 'phone' ? 'phone' : 'web' })).customerId,
-    },
+    customers: checkoutGuestCustomers(customers),
     admission: {
       async roomsGuarding(skus) {
         const guarded = await Promise.all(skus.map((sku) => waitingRoom.roomStats(sku).then(() => sku, () => null)));
@@ -115,6 +114,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     idempotency,
     orders,
     orderLifecycle,
+    fraud,
     carts,
     addresses,
     checkout,

@@ -81,7 +81,8 @@ export interface MeView {
 export interface StaffService {
   login(input: unknown, context?: LoginContext): Promise<LoginResult>;
   /** For the staff guard: the principal of a live session of an active user, else undefined. */
-  authenticate(token: string, req?: { ip?: string | undefined }): Promise<Principal | undefined>;
+  /** `touch: false` checks without counting as activity (the console re-checking an idle socket). */
+  authenticate(token: string, req?: { ip?: string | undefined; touch?: boolean }): Promise<Principal | undefined>;
   logout(principal: StaffPrincipal): Promise<void>;
   me(principal: StaffPrincipal): Promise<MeView>;
   changeOwnPassword(principal: StaffPrincipal, input: unknown): Promise<void>;
@@ -405,7 +406,7 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
       // The user record decides status and role on every request: suspension and role changes bite at once.
       const user = await Users.findById(session.staffUserId).lean<StaffUserDoc>();
       if (!user || user.status !== 'active') return undefined;
-      if (now.getTime() - session.lastSeenAt.getTime() >= LAST_SEEN_GRANULARITY_MS) {
+      if (req?.touch !== false && now.getTime() - session.lastSeenAt.getTime() >= LAST_SEEN_GRANULARITY_MS) {
         await Sessions.updateOne({ _id: session._id, revokedAt: null }, { $set: { lastSeenAt: now } });
       }
       return principalOf(user, session._id.toHexString(), req?.ip);

@@ -10,6 +10,8 @@ import { createStaffRoutes } from './staff/routes.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { requestContext } from './http/request-context.ts';
 import { createCheckoutRoutes } from './checkout/routes.ts';
+import { createFraudRoutes, FRAUD_STAFF_MOUNT } from './fraud/routes.ts';
+import { createQueueRoutes, QUEUES_STAFF_MOUNT } from './queues/routes.ts';
 import type { Services } from './services.ts';
 
 export interface Readiness {
@@ -74,6 +76,12 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   app.use('/api', checkoutApi.router);
   app.use('/api/staff', checkoutApi.staff.router);
   staffRoutes.push(...checkoutApi.staff.routes);
+  const fraudApi = createFraudRoutes({ fraud: services.fraud, guard: guards.staff });
+  app.use(FRAUD_STAFF_MOUNT, fraudApi.router);
+  staffRoutes.push(...fraudApi.routes);
+  const queuesApi = createQueueRoutes({ queues: core.queues, audit: services.audit, guard: guards.staff });
+  app.use(QUEUES_STAFF_MOUNT, queuesApi.router);
+  staffRoutes.push(...queuesApi.routes);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -71,6 +71,8 @@ export interface TestContextOptions {
   /** Overrides on top of the test configuration (e.g. a lower lockout threshold). */
   env?: Record<string, string>;
   listen?: boolean;
+  /** A Redis of the test's own (e.g. one it stops and restarts) instead of the shared one. */
+  redisUrl?: string;
 }
 
 /** A fresh runtime on its own database, Redis prefix and bucket, torn down by `close()`. */
@@ -83,7 +85,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const runtime = await createRuntime({
     config,
     logger: testLogger(),
-    infrastructure,
+    infrastructure: options.redisUrl ? { ...infrastructure, redisUrl: options.redisUrl } : infrastructure,
     secrets: testSecrets(),
     mongoDbName: dbName,
     redisPrefix,

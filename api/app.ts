@@ -12,6 +12,8 @@ import { requestContext } from './http/request-context.ts';
 import { createCheckoutRoutes } from './checkout/routes.ts';
 import { createFraudRoutes, FRAUD_STAFF_MOUNT } from './fraud/routes.ts';
 import { createQueueRoutes, QUEUES_STAFF_MOUNT } from './queues/routes.ts';
+import { createOpenApiRoutes } from './openapi/routes.ts';
+import { createStorefrontRoutes } from './storefront/routes.ts';
 import type { Services } from './services.ts';
 
 export interface Readiness {
@@ -82,6 +84,12 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   const queuesApi = createQueueRoutes({ queues: core.queues, audit: services.audit, guard: guards.staff });
   app.use(QUEUES_STAFF_MOUNT, queuesApi.router);
   staffRoutes.push(...queuesApi.routes);
+
+  // The API description reads staffRoutes when first requested, so routers mounted later are in it too.
+  app.use('/api', createOpenApiRoutes({ staffRoutes }));
+  const storefront = createStorefrontRoutes({ config: core.config });
+  app.use('/api/storefront', storefront.api);
+  app.use(storefront.site);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

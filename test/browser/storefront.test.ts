@@ -1,0 +1,224 @@
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { launchBrowser } from '../support/browser.ts';
+import { createProduct } from '../support/fixtures.ts';
+import { createTestContext, type TestContext } from '../support/infra.ts';
+
+interface AddressFields {
+  line1: string;
+  city: string;
+  state: string;
+  postalCode: string;
+}
+
+const POSTAL_FORM: AddressFields = { line1: '1500 PENNSYLVANIA AVE NW', city: 'WASHINGTON', state: 'DC', postalCode: '20220' };
+const TEST_CARD = '4242 4242 4242 4242';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Set to a directory to keep screenshots of the pages (for a person to look at; never committed). */
+const SCREENSHOT_DIR = process.env.STOREFRONT_SCREENSHOT_DIR;
+
+describe('storefront: a shopper buys in Chromium', function () {
+  this.timeout(120_000);
+  let ctx: TestContext;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    // Chromium first: when it is missing the suite fails at once with the launcher's message.
+    browser = await launchBrowser();
+    ctx = await createTestContext();
+  });
+  afterEach(async () => {
+    await Promise.allSettled(contexts.splice(0).map((context) => context.close()));
+  });
+  after(async () => {
+    await browser?.close();
+    await ctx?.close();
+  });
+
+  /** A fresh browser profile per test (own localStorage), with page errors and the order requests recorded. */
+  async function openStore() {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // Chromium reports every 4xx fetch on the console; the tests provoke some on purpose.
+      if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
+    const orderRequests: Request[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/orders') orderRequests.push(request);
+    });
+    await page.goto(`${ctx.baseUrl}/`);
+    return { page, problems, orderRequests };
+  }
+
+  async function addToCart(page: Page, sku: string) {
+    const card = page.locator(`article[data-sku="${sku}"]`);
+    await card.getByRole('button', { name: 'Add to cart' }).click();
+    await card.getByText('Added to your cart.').waitFor();
+  }
+
+  async function goToCheckout(page: Page) {
+    await page.getByRole('link', { name: /^Cart/ }).click();
+    await page.getByRole('link', { name: 'Proceed to checkout' }).click();
+    await page.locator('#view-checkout').waitFor();
+    await page.locator('#checkout-summary table').waitFor();
+  }
+
+  async function fillAddress(page: Page, which: 'billing' | 'shipping', address: AddressFields) {
+    const group = page.locator(`[data-address="${which}"]`).first();
+    await group.getByLabel('Street address').fill(address.line1);
+    await group.getByLabel('City').fill(address.city);
+    await group.getByLabel('State').fill(address.state);
+    await group.getByLabel('ZIP code').fill(address.postalCode);
+  }
+
+  async function fillCheckout(page: Page, options: { card?: string; billing?: AddressFields; shipping?: AddressFields; recipient?: [string, string] } = {}) {
+    await page.getByLabel('First name', { exact: true }).fill('Ada');
+    await page.getByLabel('Last name', { exact: true }).fill('Lovelace');
+    await page.getByLabel('Email', { exact: true }).fill('ada@example.com');
+    await page.getByLabel('Phone').fill('(202) 555-0100');
+    await fillAddress(page, 'billing', options.billing ?? POSTAL_FORM);
+    if (options.shipping) {
+      await page.getByLabel('Ship to my billing address').uncheck();
+      await fillAddress(page, 'shipping', options.shipping);
+    }
+    if (options.recipient) {
+      await page.getByLabel('This is a gift').check();
+      await page.getByLabel("Recipient's first name").fill(options.recipient[0]);
+      await page.getByLabel("Recipient's last name").fill(options.recipient[1]);
+    }
+    await page.getByLabel('Card number').fill(options.card ?? TEST_CARD);
+    await page.getByLabel('Expiry (MM/YY)').fill(`12/${String((new Date().getUTCFullYear() + 2) % 100).padStart(2, '0')}`);
+    await page.getByLabel('Security code').fill('123');
+    await page.getByLabel('Name on card').fill('Ada Lovelace');
+    await page.getByLabel('I accept the terms of sale.').check();
+    await page.getByLabel('I am 18 years of age or older.').check();
+  }
+
+  async function confirmationNumber(page: Page): Promise<string> {
+    await page.locator('#view-confirmation').waitFor();
+    return (await page.locator('#confirmation-number').textContent()) ?? '';
+  }
+
+  async function screenshot(page: Page, name: string) {
+    if (SCREENSHOT_DIR) await page.screenshot({ path: `${SCREENSHOT_DIR}/storefront-${name}.png`, fullPage: true });
+  }
+
+  it('lists the product as text, takes the order with the suggested billing and the typed shipping address, and finds it again', async () => {
+    const product = await createProduct(ctx.services, { name: 'Liberty <b>Eagle</b> & "Friends"', priceCents: 12_345, metal: 'Silver', year: 2026, mintMark: 'W', totalStock: 10 });
+    const { page, problems, orderRequests } = await openStore();
+
+    const card = page.locator(`article[data-sku="${product.sku}"]`);
+    await card.waitFor();
+    expect(await card.locator('h2').textContent()).to.equal('Liberty <b>Eagle</b> & "Friends"');
+    expect(await card.locator('b').count(), 'product text must not become markup').to.equal(0);
+    expect(await card.locator('.product__price').textContent()).to.equal('$123.45');
+    expect(await card.locator('.availability').textContent()).to.equal('In stock');
+    expect(await page.locator('#test-mode').isVisible(), 'test-mode note outside production').to.equal(true);
+    await screenshot(page, 'catalog');
+
+    await addToCart(page, product.sku);
+    expect(await page.locator('#cart-count').textContent()).to.equal('1');
+    await goToCheckout(page);
+    await fillCheckout(page, {
+      billing: { line1: '1500 pennsylvania avenue northwest', city: 'washington', state: 'dc', postalCode: '20220' },
+      shipping: { line1: '801 9th st nw', city: 'Washington', state: 'DC', postalCode: '20001' },
+      recipient: ['Grace', 'Hopper'],
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+
+    const billingSuggestion = page.locator('.suggestion[data-address="billing"]');
+    const shippingSuggestion = page.locator('.suggestion[data-address="shipping"]');
+    await billingSuggestion.waitFor();
+    await shippingSuggestion.waitFor();
+    expect(await billingSuggestion.locator('address').first().textContent()).to.contain('1500 PENNSYLVANIA AVE NW');
+    await screenshot(page, 'suggestion');
+    await billingSuggestion.getByRole('button', { name: 'Use suggested address' }).click();
+    await shippingSuggestion.getByRole('button', { name: 'Keep mine' }).click();
+
+    const orderNumber = await confirmationNumber(page);
+    expect(orderNumber).to.match(/^\d{8}$/);
+    await screenshot(page, 'confirmation');
+
+    const order = await ctx.services.orders.findByNumber(orderNumber);
+    expect(order, 'order stored').to.not.equal(null);
+    expect(order!.status).to.equal('pending_fraud_check');
+    expect(order!.lines.map((l) => [l.sku, l.quantity])).to.deep.equal([[product.sku, 1]]);
+    expect(order!.billingAddress).to.include({ line1: '1500 PENNSYLVANIA AVE NW', city: 'WASHINGTON', state: 'DC' });
+    expect(order!.shipments[0]!.address).to.include({ line1: '801 9th st nw', city: 'Washington' });
+    expect(order!.shipments[0]!.recipient).to.deep.include({ firstName: 'Grace', lastName: 'Hopper' });
+    expect(order!.shipments[0]!.gift).to.equal(true);
+    expect(order!.payment.last4).to.equal('4242');
+
+    expect(orderRequests).to.have.length(1);
+    expect(orderRequests[0]!.headers()['idempotency-key']).to.match(UUID);
+    const storage = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    expect(storage).not.to.match(/4242\s?4242\s?4242\s?4242/);
+    expect(await page.locator('#card-number').inputValue(), 'card number cleared').to.equal('');
+    expect(await page.locator('#card-cvv').inputValue(), 'security code cleared').to.equal('');
+    expect(await page.locator('#cart-count').textContent()).to.equal('0');
+
+    await page.getByRole('link', { name: 'check the order status' }).click();
+    expect(await page.getByLabel('Order number').inputValue()).to.equal(orderNumber);
+    await page.getByLabel('Email used for the order').fill('ADA@example.com');
+    await page.getByRole('button', { name: 'Find my order' }).click();
+    await page.locator('.status-card').waitFor();
+    expect(await page.locator('.status-card__status').textContent()).to.equal('received and being verified');
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('shows a bad card number next to the card field, then places the order with the same Idempotency-Key once fixed', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 5 });
+    const { page, problems, orderRequests } = await openStore();
+    await addToCart(page, product.sku);
+    await goToCheckout(page);
+    await fillCheckout(page, { card: '4242 4242 4242 4241' });
+    await page.getByRole('button', { name: 'Place order' }).click();
+
+    const cardField = page.locator('.field', { has: page.locator('#card-number') });
+    await cardField.locator('.field-error').waitFor();
+    expect(await cardField.locator('.field-error').textContent()).to.contain('The card number is not valid');
+    expect(await page.getByLabel('Card number').getAttribute('aria-invalid')).to.equal('true');
+    expect(await page.locator('.field-error').count(), 'only the card field is in error').to.equal(1);
+    expect(await page.locator('#form-errors').isVisible()).to.equal(true);
+    await screenshot(page, 'card-error');
+    expect(await ctx.services.inventory.getStock(product.sku), 'nothing reserved').to.equal(5);
+
+    await page.getByLabel('Card number').fill(TEST_CARD);
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const orderNumber = await confirmationNumber(page);
+    expect(orderNumber).to.match(/^\d{8}$/);
+    expect((await ctx.services.orders.findByNumber(orderNumber))!.status).to.equal('pending_fraud_check');
+    expect(orderRequests).to.have.length(2);
+    const [first, second] = orderRequests.map((request) => request.headers()['idempotency-key']);
+    expect(first).to.match(UUID);
+    expect(second, 'one key for the whole checkout attempt').to.equal(first);
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(4);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('sends the shopper through the waiting room of a launch and places the order with the admission token', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 5 });
+    // Opened a minute ago at a high rate: whoever joins now is admitted at once, so nothing waits on a clock.
+    await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() - 60_000), admitPerSecond: 1000 });
+    const { page, problems, orderRequests } = await openStore();
+    await addToCart(page, product.sku);
+    await goToCheckout(page);
+    await fillCheckout(page);
+    await page.getByRole('button', { name: 'Place order' }).click();
+
+    const orderNumber = await confirmationNumber(page);
+    expect(orderNumber).to.match(/^\d{8}$/);
+    expect(orderRequests).to.have.length(2);
+    expect(orderRequests[0]!.postDataJSON()).not.to.have.property('admissionToken');
+    expect(orderRequests[1]!.postDataJSON().admissionToken).to.be.a('string').and.not.equal('');
+    const order = await ctx.services.orders.findByNumber(orderNumber);
+    expect(order!.status).to.equal('pending_fraud_check');
+    expect((await ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
+    expect(problems).to.deep.equal([]);
+  });
+});

@@ -25,6 +25,8 @@ import { createOrderLifecycle } from './orders/lifecycle.ts';
 import { createCheckoutService } from './checkout/service.ts';
 import { createAddressService } from './addresses/service.ts';
 import { createVisitorTokens } from './waiting-room/visitors.ts';
+import { createEmailService } from './email/service.ts';
+import { DEFAULT_STORE_NAME } from '../workers/email/render.ts';
 import { createFraudService } from './fraud/service.ts';
 
 /** Connections and cross-cutting tools every domain service may take. Built in platform/runtime.ts. */
@@ -80,6 +82,20 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
   const fraud = createFraudService({ mongo, redis, redisPrefix, clock, logger, audit, orders, orderLifecycle, secret: core.secrets.appSecret });
   const carts = createCartService({ mongo, clock, catalog, stockOf: (sku) => inventory.getStock(sku) });
   const addresses = createAddressService({ householdSecret: core.secrets.appSecret });
+  const email = createEmailService({
+    mongo,
+    redis,
+    redisPrefix,
+    clock,
+    logger,
+    queues: core.queues,
+    audit,
+    customers,
+    mailbox: core.mailbox,
+    appSecret: core.secrets.appSecret,
+    brand: { storeName: DEFAULT_STORE_NAME, baseUrl: core.config.http.publicBaseUrl ?? `http://localhost:${core.config.http.port}` },
+    mailFrom: core.config.smtp.from,
+  });
   const checkout = createCheckoutService({
     clock,
     householdKeyOf: (address) => addresses.householdKey(address),
@@ -118,6 +134,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     carts,
     addresses,
     checkout,
+    email,
   };
 }
 

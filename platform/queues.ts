@@ -35,6 +35,15 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
+/**
+ * Per-queue changes to the defaults. Email rides out an SMTP provider outage of about 40 minutes
+ * (10 attempts, 5 s doubling) before a message is dead-lettered; a customer would rather get an
+ * order confirmation late than never.
+ */
+export const QUEUE_JOB_OPTIONS: Partial<Record<QueueName, JobsOptions>> = {
+  email: { attempts: 10, backoff: { type: 'exponential', delay: 5000 } },
+};
+
 export interface Queues {
   enqueue<N extends QueueName>(name: N, data: QueuePayload<N>, options?: JobsOptions): Promise<void>;
   queue(name: QueueName): Queue;
@@ -47,7 +56,7 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
   const queue = (name: QueueName) => {
     let existing = queues.get(name);
     if (!existing) {
-      existing = new Queue(name, { connection, prefix: `${prefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      existing = new Queue(name, { connection, prefix: `${prefix}:bull`, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...QUEUE_JOB_OPTIONS[name] } });
       queues.set(name, existing);
     }
     return existing;

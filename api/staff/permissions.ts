@@ -33,6 +33,8 @@ const MATRIX = {
   'staff:manage': ['admin'],
   'queues:manage': ['admin'],
   'mail:read': ['admin'],
+  // Newsletter campaigns go to every subscriber of a topic at once: deliberately admin-only.
+  'marketing:send': ['admin'],
   // The audit trail: read-only, and only for those who audit.
   'audit:read': ['auditor', 'admin'],
 } as const satisfies Record<string, readonly StaffRole[]>;

@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { cartModel } from '../../api/carts/model.ts';
+import { idempotencyModel } from '../../api/idempotency/model.ts';
+import { reconcileInventory, requeueStranded, runMaintenanceTask, startMaintenanceLoop, startMaintenanceWorker } from '../../workers/maintenance/worker.ts';
+import { createProduct } from '../support/fixtures.ts';
+import { createTestContext, type TestContext } from '../support/infra.ts';
+import { placeWebOrder, uniqueShopper, waitFor, waitForJob } from '../support/order-flow.ts';
+
+describe('maintenance: outbox relay, reservation expiry, purges, stock reconcile', function () {
+  this.timeout(90_000);
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestContext();
+  });
+  after(async () => ctx?.close());
+
+  async function deleteInventoryKeys() {
+    const { redis, redisPrefix } = ctx.services.core;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:inv*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    await redis.del(`${redisPrefix}:maintenance:inventory-reconciled`);
+  }
+
+  it('relays the outbox of an order whose effects never reached Redis', async () => {
+    const product = await createProduct(ctx.services);
+    const { orders } = ctx.services;
+    const relay = orders.relay;
+    // The order is written, then Redis fails before its effects are handed over.
+    orders.relay = async () => {
+      throw new Error('Connection is closed.');
+    };
+    let orderNumber: string;
+    try {
+      orderNumber = (await placeWebOrder(ctx, uniqueShopper(), [{ sku: product.sku, quantity: 1 }])).body.orderNumber;
+    } finally {
+      orders.relay = relay;
+    }
+    const pending = (await orders.findByNumber(orderNumber))!;
+    expect(pending.outboxPending).to.equal(true);
+    expect(pending.outbox.every((e) => e.relayedAt === null)).to.equal(true);
+    expect(await ctx.services.core.queues.queue('fraud-check').getJob(pending.outbox.find((e) => e.name === 'fraud-check')!.id)).to.equal(undefined);
+
+    const loop = startMaintenanceLoop(ctx.services, { intervalMs: 100 });
+    try {
+      const relayed = await waitFor('the outbox to be relayed', async () => {
+        const order = await orders.findByNumber(orderNumber);
+        return order && !order.outboxPending ? order : undefined;
+      });
+      expect(relayed.outbox.every((e) => e.relayedAt instanceof Date)).to.equal(true);
+      const fraudEntry = relayed.outbox.find((e) => e.name === 'fraud-check')!;
+      const job = await ctx.services.core.queues.queue('fraud-check').getJob(fraudEntry.id);
+      expect(job?.data).to.deep.equal({ orderId: relayed._id, eventId: fraudEntry.id });
+      const events = await ctx.services.core.events.readSince('0', 10_000);
+      expect(events.some((e) => e.type === 'order.placed' && (e.data as { orderNumber: string }).orderNumber === orderNumber)).to.equal(true);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('returns the units of reservations that expired', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 10 });
+    const reservationId = `abandoned-${randomUUID()}`;
+    await ctx.services.inventory.reserve({ reservationId, householdKey: 'house-1', lines: [{ sku: product.sku, quantity: 3, householdLimit: null }], ttlMs: 1 });
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(7);
+    const loop = startMaintenanceLoop(ctx.services, { intervalMs: 100 });
+    try {
+      const released = await waitFor('the reservation to expire', async () => {
+        const reservation = await ctx.services.inventory.getReservation(reservationId);
+        return reservation?.status === 'released' ? reservation : undefined;
+      });
+      expect(released.releaseReason).to.equal('expired');
+      expect(await ctx.services.inventory.getStock(product.sku)).to.equal(10);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('purges expired idempotency keys and carts, and keeps live ones', async () => {
+    const { core, carts, idempotency } = ctx.services;
+    const past = new Date(Date.now() - 60_000);
+    const expiredCart = await carts.create(null);
+    const liveCart = await carts.create(null);
+    await cartModel(core.mongo).updateOne({ _id: expiredCart.cartId }, { $set: { expiresAt: past } });
+    await idempotency.run('test', `expired-${randomUUID()}`, { a: 1 }, async () => ({ status: 200, body: {} }));
+    await idempotency.run('test', `live-${randomUUID()}`, { a: 2 }, async () => ({ status: 200, body: {} }));
+    await idempotencyModel(core.mongo).updateOne({ _id: { $regex: /^test:expired-/ } }, { $set: { expiresAt: past } });
+
+    expect(await runMaintenanceTask(ctx.services, 'purge-expired')).to.equal(2);
+    expect(await cartModel(core.mongo).exists({ _id: expiredCart.cartId })).to.equal(null);
+    expect(await cartModel(core.mongo).exists({ _id: liveCart.cartId })).to.not.equal(null);
+    expect(await idempotencyModel(core.mongo).countDocuments({ _id: { $regex: /^test:live-/ } })).to.equal(1);
+  });
+
+  it('rebuilds stock and household counts from the orders holding stock', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 10, householdLimit: 5 });
+    const [a, b, c] = [uniqueShopper(), uniqueShopper(), uniqueShopper()];
+    const orderA = (await placeWebOrder(ctx, a, [{ sku: product.sku, quantity: 2 }])).body.orderNumber;
+    const orderB = (await placeWebOrder(ctx, b, [{ sku: product.sku, quantity: 3 }])).body.orderNumber;
+    const orderC = (await placeWebOrder(ctx, c, [{ sku: product.sku, quantity: 1 }])).body.orderNumber;
+    const [docA, docB, docC] = await Promise.all([orderA, orderB, orderC].map(async (n) => (await ctx.services.orders.findByNumber(n))!));
+    await ctx.services.orderLifecycle.cancel(docC!._id, { actor: 'test', reason: 'customer changed their mind' });
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(5);
+
+    // Redis loses the counters (a restart without persistence).
+    await deleteInventoryKeys();
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(null);
+
+    const results = await reconcileInventory(ctx.services);
+    expect(results.find((r) => r.sku === product.sku)).to.deep.include({ available: 5, committedQuantity: 5, oversoldBy: 0 });
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(5);
+    expect(await ctx.services.inventory.householdHeld(product.sku, docA!.shipments[0]!.householdKey)).to.equal(2);
+    expect(await ctx.services.inventory.householdHeld(product.sku, docB!.shipments[0]!.householdKey)).to.equal(3);
+    expect(await ctx.services.inventory.householdHeld(product.sku, docC!.shipments[0]!.householdKey)).to.equal(0);
+    // Household limits hold again: A's household may take 3 more, then no more.
+    await placeWebOrder(ctx, uniqueShopper({ address: a.address }), [{ sku: product.sku, quantity: 3 }]);
+    const over = await placeWebOrder(ctx, uniqueShopper({ address: a.address }), [{ sku: product.sku, quantity: 1 }]).then(() => 'placed', (error: Error) => error.message);
+    expect(over).to.match(/^order placement failed: 422 .*inventory\.household_limit/);
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(2);
+  });
+
+  it('rebuilds the counters by itself when Redis comes back empty', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 7 });
+    await placeWebOrder(ctx, uniqueShopper(), [{ sku: product.sku, quantity: 2 }]);
+    await reconcileInventory(ctx.services);
+    await deleteInventoryKeys();
+    const loop = startMaintenanceLoop(ctx.services, { intervalMs: 60_000 });
+    try {
+      await loop.tick();
+      expect(await ctx.services.inventory.getStock(product.sku)).to.equal(5);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('gives an order waiting on a job Redis lost its job back, once', async () => {
+    const product = await createProduct(ctx.services);
+    const placed = await placeWebOrder(ctx, uniqueShopper(), [{ sku: product.sku, quantity: 1 }]);
+    const order = (await ctx.services.orders.findByNumber(placed.body.orderNumber))!;
+    const jobId = order.outbox.find((e) => e.name === 'fraud-check')!.id;
+    const queue = ctx.services.core.queues.queue('fraud-check');
+    await (await queue.getJob(jobId))!.remove();
+
+    expect(await requeueStranded(ctx.services, 0)).to.be.greaterThanOrEqual(1);
+    const job = await queue.getJob(jobId);
+    expect(job?.data).to.deep.equal({ orderId: order._id, eventId: jobId });
+    expect(await requeueStranded(ctx.services, 0)).to.equal(0);
+    // Young orders are left alone: their job may simply not be relayed yet.
+    await (await queue.getJob(jobId))!.remove();
+    expect(await requeueStranded(ctx.services, 60 * 60_000)).to.equal(0);
+  });
+
+  it('runs a task on demand from the maintenance queue', async () => {
+    const worker = startMaintenanceWorker(ctx.runtime);
+    try {
+      const jobId = `on-demand-${randomUUID()}`;
+      await ctx.services.core.queues.enqueue('maintenance', { task: 'expire-reservations' }, { jobId });
+      const job = await waitForJob(ctx, 'maintenance', jobId, 'completed');
+      expect(job.returnvalue).to.deep.equal({ handled: 0 });
+    } finally {
+      await worker.close();
+    }
+  });
+});

@@ -400,7 +400,7 @@ header{background:#14213d;color:#f7f4ec;padding:1.5rem 2rem}header h1{margin:0;f
 header p{margin:.5rem 0 0;max-width:60rem;color:#d9d2bf}header a{color:#e9c46a}
 main{display:grid;grid-template-columns:18rem 1fr;gap:2rem;padding:2rem;max-width:90rem;margin:auto}
 nav{position:sticky;top:1rem;align-self:start;max-height:calc(100vh - 2rem);overflow:auto;font-size:13px}
-nav ul{list-style:none;padding-left:.75rem;margin:.25rem 0 1rem}nav a{color:#14213d;text-decoration:none}nav a:hover{text-decoration:underline}
+nav ul{list-style:none;padding-left:.75rem;margin:.25rem 0 1rem}nav a{color:#14213d;text-decoration:none;overflow-wrap:anywhere}nav a:hover{text-decoration:underline}
 h2{font-family:Georgia,serif;font-weight:normal;border-bottom:2px solid #b08d3c;padding-bottom:.25rem;margin-top:2.5rem}
 .operation{background:#fff;border:1px solid #e2dccb;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}
 .operation h3{margin:0;font-size:16px}.summary{font-weight:600;margin:.5rem 0}

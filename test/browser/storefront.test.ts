@@ -1,7 +1,12 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import express from 'express';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { createStorefrontRoutes } from '../../api/storefront/routes.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { createProduct } from '../support/fixtures.ts';
+import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 
 interface AddressFields {
@@ -184,7 +189,7 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(await cardField.locator('.field-error').textContent()).to.contain('The card number is not valid');
     expect(await page.getByLabel('Card number').getAttribute('aria-invalid')).to.equal('true');
     expect(await page.locator('.field-error').count(), 'only the card field is in error').to.equal(1);
-    expect(await page.locator('#form-errors').isVisible()).to.equal(true);
+    expect(await page.locator('#form-errors').textContent()).to.equal('Please check the highlighted fields.');
     await screenshot(page, 'card-error');
     expect(await ctx.services.inventory.getStock(product.sku), 'nothing reserved').to.equal(5);
 
@@ -220,5 +225,51 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(order!.status).to.equal('pending_fraud_check');
     expect((await ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
     expect(problems).to.deep.equal([]);
+  });
+
+  it('shows the line before a launch opens and lets the shopper leave it without ordering', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 5 });
+    await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() + 3600_000), admitPerSecond: 10 });
+    const { page, problems, orderRequests } = await openStore();
+    await addToCart(page, product.sku);
+    await goToCheckout(page);
+    await fillCheckout(page);
+    await page.getByRole('button', { name: 'Place order' }).click();
+
+    const panel = page.locator('#waiting-room');
+    await panel.getByText('The sale opens').waitFor();
+    expect(await panel.locator('h3').textContent()).to.equal(`You are in line for ${product.name}`);
+    await screenshot(page, 'waiting-room');
+    await panel.getByRole('button', { name: 'Leave the line' }).click();
+    await page.locator('#form-errors').getByText('You left the line; your order was not placed.').waitFor();
+    expect(await panel.isVisible()).to.equal(false);
+    expect(orderRequests).to.have.length(1);
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(5);
+    expect(await page.evaluate(() => localStorage.getItem('mintdesk.visitorToken'))).to.be.a('string');
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('offers the simulated test cards outside production only', async () => {
+    const settings = await api(ctx.baseUrl, 'GET', '/api/storefront/config');
+    expect(settings.body.testMode).to.equal(true);
+    expect(settings.body.testCards.map((card: { number: string }) => card.number)).to.include('4242424242424242');
+
+    const production = express().use(createStorefrontRoutes({ config: { env: 'production' } }).api);
+    const server = production.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const response = await api(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'GET', '/config');
+      expect(response.body).to.deep.equal({ testMode: false, testCards: [] });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('serves the page with a same-origin content security policy', async () => {
+    const page = await fetch(`${ctx.baseUrl}/`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).to.contain("script-src 'self'");
+    expect(await page.text()).to.contain('<script type="module" src="/app.js"></script>');
   });
 });

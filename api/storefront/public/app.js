@@ -29,7 +29,6 @@ const state = {
     idempotencyKey: null,
     /** Address fingerprints the shopper has already decided on (suggestion accepted or kept). */
     decided: new Map(),
-    leaveLine: false,
   },
   lastOrder: null,
 };
@@ -342,50 +341,45 @@ async function addToCart(sku, quantity, statusElement, button) {
   }
 }
 
-function cartLinesTable(cart, { editable }) {
+/** The cart with editable quantities (cart view). */
+function cartTable(cart) {
   const rows = cart.lines.map((line) => {
-    const cells = [h('th', { scope: 'row' }, h('span', { class: 'line__name' }, line.name), h('span', { class: 'line__sku' }, line.sku)), h('td', { class: 'num' }, dollars(line.unitPriceCents))];
-    if (editable) {
-      const inputId = nextId('line-qty');
-      const input = h('input', { id: inputId, type: 'number', min: 0, max: Math.min(line.householdLimit ?? 100, 100), value: line.quantity, inputmode: 'numeric', class: 'line__qty' });
-      const lineStatus = h('span', { class: 'line__status', role: 'status' });
-      const update = async (quantity) => {
-        lineStatus.textContent = '';
-        try {
-          await setLine(line.sku, quantity);
-          renderCartView();
-          announce(quantity === 0 ? `${line.name} removed from your cart.` : `Quantity of ${line.name} is now ${quantity}.`);
-        } catch (error) {
-          lineStatus.textContent = error?.message ?? 'Could not update the cart.';
-        }
-      };
-      cells.push(
-        h(
-          'td',
-          {},
-          h(
-            'form',
-            {
-              class: 'line__form',
-              onsubmit: (event) => {
-                event.preventDefault();
-                const quantity = Number.parseInt(input.value, 10);
-                void update(Number.isFinite(quantity) && quantity >= 0 ? quantity : line.quantity);
-              },
-            },
-            h('label', { for: inputId, class: 'visually-hidden' }, `Quantity of ${line.name}`),
-            input,
-            h('button', { type: 'submit', class: 'button button--small' }, 'Update'),
-            h('button', { type: 'button', class: 'button button--small button--link', onclick: () => void update(0) }, 'Remove', h('span', { class: 'visually-hidden' }, ` ${line.name}`)),
-          ),
-          lineStatus,
-        ),
-      );
-    } else {
-      cells.push(h('td', { class: 'num' }, `× ${line.quantity}`));
-    }
-    cells.push(h('td', { class: 'num' }, dollars(line.unitPriceCents * line.quantity)));
-    return h('tr', {}, ...cells);
+    const inputId = nextId('line-qty');
+    const input = h('input', { id: inputId, type: 'number', min: 0, max: Math.min(line.householdLimit ?? 100, 100), value: line.quantity, inputmode: 'numeric', class: 'line__qty' });
+    const lineStatus = h('span', { class: 'line__status', role: 'status' });
+    const update = async (quantity) => {
+      lineStatus.textContent = '';
+      try {
+        await setLine(line.sku, quantity);
+        renderCartView();
+        announce(quantity === 0 ? `${line.name} removed from your cart.` : `Quantity of ${line.name} is now ${quantity}.`);
+      } catch (error) {
+        lineStatus.textContent = error?.message ?? 'Could not update the cart.';
+      }
+    };
+    const form = h(
+      'form',
+      {
+        class: 'line__form',
+        onsubmit: (event) => {
+          event.preventDefault();
+          const quantity = Number.parseInt(input.value, 10);
+          void update(Number.isFinite(quantity) && quantity >= 0 ? quantity : line.quantity);
+        },
+      },
+      h('label', { for: inputId, class: 'visually-hidden' }, `Quantity of ${line.name}`),
+      input,
+      h('button', { type: 'submit', class: 'button button--small' }, 'Update'),
+      h('button', { type: 'button', class: 'button button--small button--link', onclick: () => void update(0) }, 'Remove', h('span', { class: 'visually-hidden' }, ` ${line.name}`)),
+    );
+    return h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, h('span', { class: 'line__name' }, line.name), h('span', { class: 'line__sku' }, line.sku)),
+      h('td', { class: 'num' }, dollars(line.unitPriceCents)),
+      h('td', {}, form, lineStatus),
+      h('td', { class: 'num' }, dollars(line.unitPriceCents * line.quantity)),
+    );
   });
   return h(
     'table',
@@ -393,6 +387,28 @@ function cartLinesTable(cart, { editable }) {
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col', class: 'num' }, 'Price'), h('th', { scope: 'col' }, 'Quantity'), h('th', { scope: 'col', class: 'num' }, 'Total'))),
     h('tbody', {}, ...rows),
     h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: 3 }, 'Subtotal'), h('td', { class: 'num' }, dollars(cart.subtotalCents)))),
+  );
+}
+
+/** A narrow, read-only list of the cart beside the checkout form. */
+function summaryTable(cart) {
+  return h(
+    'table',
+    { class: 'lines lines--compact' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col', class: 'num' }, 'Total'))),
+    h(
+      'tbody',
+      {},
+      ...cart.lines.map((line) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, h('span', { class: 'line__name' }, line.name), h('span', { class: 'line__sku' }, `${line.quantity} × ${dollars(line.unitPriceCents)}`)),
+          h('td', { class: 'num' }, dollars(line.unitPriceCents * line.quantity)),
+        ),
+      ),
+    ),
+    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, 'Subtotal'), h('td', { class: 'num' }, dollars(cart.subtotalCents)))),
   );
 }
 
@@ -407,7 +423,7 @@ async function renderCartView() {
     return;
   }
   contents.replaceChildren(
-    cartLinesTable(state.cart, { editable: true }),
+    cartTable(state.cart),
     h('p', { class: 'muted' }, 'Shipping and any tax are added when you place the order.'),
     h('p', { class: 'actions' }, h('a', { class: 'button button--primary', href: '#/checkout', id: 'go-checkout' }, 'Proceed to checkout')),
   );
@@ -531,7 +547,8 @@ function showErrors(form, summary, { message, fields = [] }) {
     first ??= input;
   }
   const heading = fields.length && first ? (unplaced.length ? 'Please check the highlighted fields and the notes below.' : 'Please check the highlighted fields.') : message;
-  summary.replaceChildren(h('p', {}, heading), unplaced.length ? h('ul', {}, ...unplaced.map((text) => h('li', {}, text))) : null);
+  summary.replaceChildren(h('p', {}, heading));
+  if (unplaced.length) summary.append(h('ul', {}, ...unplaced.map((text) => h('li', {}, text))));
   summary.hidden = false;
   (first ?? summary).focus();
 }
@@ -623,20 +640,32 @@ function visitorHeaders() {
   return token ? { 'X-Visitor-Token': token } : {};
 }
 
-function renderWaiting(panel, name, status) {
-  const leave = h('button', { type: 'button', class: 'button button--small button--secondary', onclick: () => (state.checkout.leaveLine = true) }, 'Leave the line');
-  const lines = [h('h3', {}, `You are in line for ${name}`)];
-  if (status.state === 'not_open') {
-    lines.push(h('p', {}, `The sale opens ${status.opensAt ? dateTime.format(new Date(status.opensAt)) : 'soon'}. Everyone who joins before then gets a random place in line when it opens.`));
-  } else {
-    lines.push(
-      h('p', { class: 'waiting-room__position' }, `Your place in line: ${status.position ?? '…'}`),
-      h('p', {}, `${status.aheadOfYou ?? 0} ahead of you · estimated wait ${formatWait(status.estimatedWaitSeconds)}`),
-    );
-  }
-  lines.push(h('p', { class: 'hint' }, 'Keep this page open: we place your order as soon as it is your turn.'), leave);
-  panel.replaceChildren(...lines);
+/**
+ * The line panel, built once per wait so polling only changes its text (a screen reader or a
+ * keyboard user on "Leave the line" is not disturbed every few seconds).
+ */
+function waitingPanel(panel, name, onLeave) {
+  const headline = h('p', { class: 'waiting-room__position' });
+  const detail = h('p', {});
+  panel.replaceChildren(
+    h('h3', {}, `You are in line for ${name}`),
+    headline,
+    detail,
+    h('p', { class: 'hint' }, 'Keep this page open: we place your order as soon as it is your turn.'),
+    h('button', { type: 'button', class: 'button button--small button--secondary', onclick: onLeave }, 'Leave the line'),
+  );
   panel.hidden = false;
+  return {
+    update(status) {
+      if (status.state === 'not_open') {
+        headline.textContent = `The sale opens ${status.opensAt ? dateTime.format(new Date(status.opensAt)) : 'soon'}.`;
+        detail.textContent = 'Everyone who joins before then gets a random place in line when it opens.';
+      } else {
+        headline.textContent = `Your place in line: ${status.position ?? '…'}`;
+        detail.textContent = `${status.aheadOfYou ?? 0} ahead of you · estimated wait ${formatWait(status.estimatedWaitSeconds)}`;
+      }
+    },
+  };
 }
 
 function formatWait(seconds) {
@@ -655,7 +684,10 @@ const pollDelayMs = (status) => Math.min(15, Math.max(2, Math.ceil((status.estim
  */
 async function waitInLine() {
   const panel = $('#waiting-room');
-  state.checkout.leaveLine = false;
+  let leave;
+  const left = new Promise((resolve) => {
+    leave = () => resolve(null);
+  });
   for (const sku of state.cart?.lines.map((line) => line.sku) ?? []) {
     const room = encodeURIComponent(sku);
     let result = await api('POST', `/api/waiting-room/${room}/join`, { headers: visitorHeaders() });
@@ -666,10 +698,11 @@ async function waitInLine() {
     let status = result.data;
     const name = state.productNames.get(sku) ?? state.cart.lines.find((line) => line.sku === sku)?.name ?? sku;
     progress('Waiting for your turn…');
+    const view = waitingPanel(panel, name, () => leave());
     while (status.state !== 'admitted') {
-      renderWaiting(panel, name, status);
-      await pause(pollDelayMs(status));
-      if (state.checkout.leaveLine) {
+      view.update(status);
+      // Whichever comes first: the next poll, or the shopper leaving the line.
+      if ((await Promise.race([pause(pollDelayMs(status)).then(() => 'poll'), left])) === null) {
         panel.hidden = true;
         return null;
       }
@@ -820,7 +853,7 @@ async function enterCheckout() {
   summary.replaceChildren(
     empty
       ? h('p', {}, 'Your cart is empty. ', h('a', { href: '#/catalog' }, 'Browse the catalog'), '.')
-      : h('div', {}, cartLinesTable(state.cart, { editable: false }), h('p', { class: 'muted' }, 'Shipping and any tax are added when the order is placed.')),
+      : h('div', {}, summaryTable(state.cart), h('p', { class: 'muted' }, 'Shipping and any tax are added when the order is placed.')),
   );
 }
 

@@ -250,9 +250,19 @@ export function createEmailService(deps: EmailServiceDeps) {
       });
     },
 
+    /**
+     * Sent is final. No lock on this hot path: the filter on claimId keeps a worker whose claim was
+     * taken over from recording, and should the two writes interleave on FerretDB, both owners sent
+     * the email (the documented duplicate window) and `sent` is the truth either way.
+     */
     async markSent(eventId: string, claimId: string, sent: { to: string; subject: string; smtpResponse: string | undefined }): Promise<boolean> {
       // The prepared content (a chat transcript) has done its job: it is not kept once delivered.
-      return finish(eventId, claimId, () => ({ state: 'sent', sentAt: clock(), to: sent.to, subject: sent.subject, smtpResponse: sent.smtpResponse?.slice(0, 500) ?? null, content: null }));
+      const result = await Log.updateOne(
+        { eventId, claimId },
+        { $set: { state: 'sent', sentAt: clock(), updatedAt: clock(), to: sent.to, subject: sent.subject, smtpResponse: sent.smtpResponse?.slice(0, 500) ?? null, content: null } },
+      );
+      if (result.matchedCount === 0) logger.warn({ eventId }, 'email claim was taken over before this worker finished; result not recorded');
+      return result.matchedCount === 1;
     },
 
     async markSkipped(eventId: string, claimId: string, reason: string, to?: string): Promise<boolean> {

@@ -98,6 +98,39 @@ describe('email worker: transactional email from the queue to the mailbox', func
     expect(await ctx.services.email.entry(eventId)).to.deep.include({ state: 'sent', attempts: 1 });
   });
 
+  it('lets a job wait without spending attempts while another worker holds the claim, then does nothing', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 10 });
+    const placed = await placeWebOrder(ctx, uniqueShopper(), [{ sku: product.sku, quantity: 1 }]);
+    const order = (await ctx.services.orders.findByNumber(placed.body.orderNumber))!;
+    const eventId = randomUUID();
+    // Stand in for a worker in the middle of sending this event.
+    const held = await ctx.services.email.claim({ eventId, template: 'order_shipped', orderId: order._id }, { leaseMs: 60_000 });
+    expect(held.status).to.equal('claimed');
+    await ctx.services.core.queues.enqueue('email', { eventId, template: 'order_shipped', orderId: order._id, data: {} }, { jobId: eventId });
+    const queue = ctx.services.core.queues.queue('email');
+    await waitFor('the job to find the claim and wait', async () => ((await queue.getJob(eventId))?.attemptsStarted ?? 0) >= 2 || undefined);
+    expect(await (await queue.getJob(eventId))!.getState()).to.be.oneOf(['delayed', 'waiting', 'active']);
+    expect((await queue.getJob(eventId))!.attemptsMade, 'waiting is not a failed attempt').to.equal(0);
+
+    // The holder finishes: the waiting job now sees the event sent and sends nothing itself.
+    if (held.status === 'claimed') await ctx.services.email.markSent(eventId, held.claimId, { to: 'holder@example.com', subject: 'held', smtpResponse: '250 ok' });
+    expect(await outcomeOf(ctx, eventId)).to.deep.equal({ outcome: 'duplicate', state: 'sent' });
+    expect(withMessageId(ctx, ctx.services.email.messageIdFor(eventId))).to.have.length(0);
+  });
+
+  it('takes over a claim whose lease ran out (its worker died mid-send), and the old owner cannot record over it', async () => {
+    const eventId = randomUUID();
+    const first = await ctx.services.email.claim({ eventId, template: 'order_shipped' }, { leaseMs: 0 });
+    const second = await ctx.services.email.claim({ eventId, template: 'order_shipped' }, { leaseMs: 0 });
+    expect(first.status).to.equal('claimed');
+    expect(second.status).to.equal('claimed');
+    if (first.status !== 'claimed' || second.status !== 'claimed') return;
+    expect(second.entry.messageId, 'a resend carries the same Message-ID').to.equal(first.entry.messageId);
+    expect(await ctx.services.email.markFailed(eventId, first.claimId, { attempt: 1, final: false, code: 'x', message: 'late' })).to.equal(false);
+    expect(await ctx.services.email.markSent(eventId, second.claimId, { to: 'a@example.com', subject: 's', smtpResponse: undefined })).to.equal(true);
+    expect(await ctx.services.email.entry(eventId)).to.deep.include({ state: 'sent', attempts: 2, failures: [] });
+  });
+
   it('mails a chat transcript on request with card numbers masked, and forgets the lines once sent', async () => {
     const to = `chat-${randomUUID().slice(0, 8)}@example.com`;
     const { eventId } = await ctx.services.email.sendChatTranscript({

@@ -6,20 +6,12 @@ import type { Guards } from '../http/auth.ts';
 import { StaffRouter } from '../http/staff-router.ts';
 import { customerPrincipal, staffPrincipal } from '../http/auth.ts';
 import { parseBody, parseParams, parseQuery } from '../http/validate.ts';
-import { ORDER_STATUSES, type OrderStatus } from '../orders/status.ts';
+import type { OrderStatus } from '../orders/status.ts';
+import { CancelOrderRequest, CardTokenParam, CartParam, OpenLaunchRequest, OrderNumberParam, PhoneOrderRequest, RoomParam, StaffOrderQuery } from './schema.ts';
 import { StatusChangeRequest } from '../orders/schema.ts';
 import type { Services } from '../services.ts';
 
 const customerIdOf = (req: Request) => (req.principal?.type === 'customer' ? req.principal.customerId : null);
-const OrderNumberParam = z.strictObject({ orderNumber: z.string().min(8).max(12) });
-const RoomParam = z.strictObject({ roomId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/) });
-const CartParam = z.strictObject({ cartId: z.string().min(8).max(64) });
-const PhoneOrderRequest = z.strictObject({ customerId: z.string().min(1).max(64).nullable().default(null), order: z.unknown() });
-const StaffOrderQuery = z.strictObject({
-  status: z.enum(ORDER_STATUSES).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
-});
 
 /** Shopper-facing carts, order placement and order history; the same checkout serves CSR phone orders. */
 export function createCheckoutRoutes({ services, guards }: { services: Services; guards: Guards }) {
@@ -83,7 +75,7 @@ export function createCheckoutRoutes({ services, guards }: { services: Services;
     res.json({ items: await vault.listSaved(customerPrincipal(req).customerId) });
   });
   router.delete('/customers/me/cards/:cardToken', guards.customer.requireCustomer, async (req, res) => {
-    await vault.deleteSaved(customerPrincipal(req).customerId, parseParams(z.strictObject({ cardToken: z.string().min(10).max(80) }), req).cardToken);
+    await vault.deleteSaved(customerPrincipal(req).customerId, parseParams(CardTokenParam, req).cardToken);
     res.status(204).end();
   });
 
@@ -132,7 +124,7 @@ export function createCheckoutRoutes({ services, guards }: { services: Services;
 
   staff.post('/orders/:orderNumber/cancel', 'orders:cancel', async (req, res) => {
     const principal = staffPrincipal(req);
-    const { reason } = parseBody(z.strictObject({ reason: z.string().trim().min(3).max(500) }), req);
+    const { reason } = parseBody(CancelOrderRequest, req);
     const order = await orders.findByNumber(parseParams(OrderNumberParam, req).orderNumber);
     if (!order) throw new NotFoundError('order');
     const updated = await services.orderLifecycle.cancel(order._id, { actor: `staff:${principal.username}`, reason });
@@ -152,7 +144,7 @@ export function createCheckoutRoutes({ services, guards }: { services: Services;
 
   staff.post('/launches', 'catalog:manage', async (req, res) => {
     const principal = staffPrincipal(req);
-    const body = parseBody(z.strictObject({ sku: z.string().min(2).max(40), opensAt: z.coerce.date(), admitPerSecond: z.number().positive().max(100_000) }), req);
+    const body = parseBody(OpenLaunchRequest, req);
     await services.waitingRoom.openRoom({ roomId: body.sku, opensAt: body.opensAt, admitPerSecond: body.admitPerSecond });
     await audit.record({ actor: principal, action: 'launch.open_room', resource: { type: 'product', id: body.sku }, outcome: 'success', ip: clientIp(req) });
     res.status(201).json(await services.waitingRoom.roomStats(body.sku));

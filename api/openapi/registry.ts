@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CancelOrderRequest, CartParam, OpenLaunchRequest, OrderNumberParam, PhoneOrderRequest, RoomParam, StaffOrderQuery } from '../checkout/schema.ts';
 import { AddressSuggestion, StandardizeAddressRequest } from '../addresses/schema.ts';
 import { auditQuerySchema } from '../audit/schema.ts';
 import { CartView, SetCartLineRequest } from '../carts/schema.ts';
@@ -17,7 +18,7 @@ import {
   SecurityQuestionResetInput,
   StaffUpdateInput,
 } from '../customers/schema.ts';
-import { GuestOrderLookup, OrderStatusSchema, OrderView, PlaceOrderRequest, StatusChangeRequest } from '../orders/schema.ts';
+import { GuestOrderLookup, OrderView, PlaceOrderRequest, StatusChangeRequest } from '../orders/schema.ts';
 import { changeOwnPasswordSchema, changeRoleSchema, createStaffUserSchema, loginSchema, setPasswordSchema, staffUserParamsSchema, suspendSchema } from '../staff/schema.ts';
 import type { Permission } from '../staff/permissions.ts';
 import { StorefrontConfig } from '../storefront/routes.ts';
@@ -164,25 +165,6 @@ const VISITOR_TOKEN = (required: boolean): HeaderParameter => ({
   schema: z.string().max(200),
 });
 
-/*
- * Route-local schemas of api/checkout/routes.ts are not exported; these mirror them for the
- * document only. Exporting them from the route file would let this copy go.
- */
-const orderNumberParam = z.strictObject({ orderNumber: z.string().min(8).max(12) });
-const roomParam = z.strictObject({ roomId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).meta({ description: 'The launch sku the room guards.' }) });
-const cartParam = z.strictObject({ cartId: z.string().min(8).max(64) });
-const phoneOrderRequest = z.strictObject({
-  customerId: z.string().min(1).max(64).nullable().default(null).meta({ description: 'The customer the CSR looked up; null for a caller without an account.' }),
-  order: PlaceOrderRequest,
-});
-const staffOrderQuery = z.strictObject({
-  status: OrderStatusSchema.optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
-});
-const openLaunchRequest = z.strictObject({ sku: z.string().min(2).max(40), opensAt: z.iso.datetime({ offset: true }), admitPerSecond: z.number().positive().max(100_000) });
-const cancelRequest = z.strictObject({ reason: z.string().trim().min(3).max(500) });
-
 const sessionResponse = 'The account and a session: `{ customer, session: { token, expiresAt, idleTimeoutSeconds } }`. Send the token as `Authorization: Bearer <token>`.';
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +236,7 @@ export function apiOperations(): OperationRegistry {
       description: 'Another customer\'s or an expired cart is a 404.',
       tags: ['Carts'],
       access: 'customer_optional',
-      params: cartParam,
+      params: CartParam,
       responses: { 200: { description: 'The cart, priced now.', schema: component('CartView', CartView) } },
       errors: [404],
     },
@@ -265,7 +247,7 @@ export function apiOperations(): OperationRegistry {
       description: 'Quantity 0 removes the line. Household limits and stock are checked here so the shopper learns early, and again at checkout.',
       tags: ['Carts'],
       access: 'customer_optional',
-      params: cartParam,
+      params: CartParam,
       body: component('SetCartLineRequest', SetCartLineRequest),
       responses: { 200: { description: 'The updated cart.', schema: component('CartView', CartView) } },
       errors: [404, 422],
@@ -321,7 +303,7 @@ export function apiOperations(): OperationRegistry {
       summary: 'One of my orders',
       tags: ['Orders'],
       access: 'customer',
-      params: orderNumberParam,
+      params: OrderNumberParam,
       responses: { 200: { description: 'The order.', schema: component('OrderView', OrderView) } },
       errors: [404],
     },
@@ -366,7 +348,7 @@ export function apiOperations(): OperationRegistry {
       description: 'Before the room opens, early arrivals are placed by lottery; afterwards in order of arrival. Joining again with the same visitor token keeps the place.',
       tags: ['Waiting room'],
       access: 'public',
-      params: roomParam,
+      params: RoomParam,
       headers: [VISITOR_TOKEN(false)],
       responses: {
         200: {
@@ -384,7 +366,7 @@ export function apiOperations(): OperationRegistry {
       description: 'Poll this; once `state` is `admitted` it carries the `admissionToken` to send with the order.',
       tags: ['Waiting room'],
       access: 'public',
-      params: roomParam,
+      params: RoomParam,
       headers: [VISITOR_TOKEN(true)],
       responses: { 200: { description: 'The visitor\'s status.', schema: component('WaitingRoomStatus', waitingRoomStatusSchema) } },
     },
@@ -472,21 +454,21 @@ export function apiOperations(): OperationRegistry {
       summary: 'Place a phone order',
       description: 'The same checkout and validation as the web; no waiting room. Audited.',
       headers: [IDEMPOTENCY_KEY],
-      body: component('PhoneOrderRequest', phoneOrderRequest),
+      body: component('PhoneOrderRequest', PhoneOrderRequest),
       responses: { 201: { description: 'The order.', schema: component('OrderView', OrderView) } },
       errors: [402, 404, 409, 422],
     }),
-    ordersStaff({ method: 'get', path: '/api/staff/orders', summary: 'List orders', description: 'Audited.', query: staffOrderQuery, responses: { 200: { description: 'A page of orders with the purchaser name and ids.' } } }),
-    ordersStaff({ method: 'get', path: '/api/staff/orders/:orderNumber', summary: 'One order with purchaser, addresses, fraud result and history', description: 'Audited.', params: orderNumberParam, responses: { 200: { description: 'The order.' } }, errors: [404] }),
-    ordersStaff({ method: 'post', path: '/api/staff/orders/:orderNumber/cancel', summary: 'Cancel an order', params: orderNumberParam, body: cancelRequest, responses: { 200: { description: 'The order.', schema: component('OrderView', OrderView) } }, errors: [404, 409, 422] }),
-    ordersStaff({ method: 'post', path: '/api/staff/orders/:orderNumber/fulfilment', summary: 'Advance fulfilment (packed, shipped, delivered)', params: orderNumberParam, body: component('StatusChangeRequest', StatusChangeRequest), responses: { 200: { description: 'The order.', schema: component('OrderView', OrderView) } }, errors: [404, 409, 422] }),
+    ordersStaff({ method: 'get', path: '/api/staff/orders', summary: 'List orders', description: 'Audited.', query: StaffOrderQuery, responses: { 200: { description: 'A page of orders with the purchaser name and ids.' } } }),
+    ordersStaff({ method: 'get', path: '/api/staff/orders/:orderNumber', summary: 'One order with purchaser, addresses, fraud result and history', description: 'Audited.', params: OrderNumberParam, responses: { 200: { description: 'The order.' } }, errors: [404] }),
+    ordersStaff({ method: 'post', path: '/api/staff/orders/:orderNumber/cancel', summary: 'Cancel an order', params: OrderNumberParam, body: CancelOrderRequest, responses: { 200: { description: 'The order.', schema: component('OrderView', OrderView) } }, errors: [404, 409, 422] }),
+    ordersStaff({ method: 'post', path: '/api/staff/orders/:orderNumber/fulfilment', summary: 'Advance fulfilment (packed, shipped, delivered)', params: OrderNumberParam, body: component('StatusChangeRequest', StatusChangeRequest), responses: { 200: { description: 'The order.', schema: component('OrderView', OrderView) } }, errors: [404, 409, 422] }),
   );
 
   const launches = (spec: Omit<OperationSpec, 'tags' | 'access'>) => staffOp('Staff: launches', spec);
   registry.add(
-    launches({ method: 'post', path: '/api/staff/launches', summary: 'Open a waiting room for a launch', body: openLaunchRequest, responses: { 201: { description: 'The room.', schema: component('WaitingRoomStats', waitingRoomStatsSchema) } }, errors: [409] }),
-    launches({ method: 'get', path: '/api/staff/launches/:roomId', summary: 'Waiting-room figures', params: roomParam, responses: { 200: { description: 'The room.', schema: component('WaitingRoomStats', waitingRoomStatsSchema) } }, errors: [404] }),
-    launches({ method: 'delete', path: '/api/staff/launches/:roomId', summary: 'Close a waiting room', description: 'Orders for the sku no longer need an admission token.', params: roomParam, responses: { 204: { description: 'Closed.' } } }),
+    launches({ method: 'post', path: '/api/staff/launches', summary: 'Open a waiting room for a launch', body: OpenLaunchRequest, responses: { 201: { description: 'The room.', schema: component('WaitingRoomStats', waitingRoomStatsSchema) } }, errors: [409] }),
+    launches({ method: 'get', path: '/api/staff/launches/:roomId', summary: 'Waiting-room figures', params: RoomParam, responses: { 200: { description: 'The room.', schema: component('WaitingRoomStats', waitingRoomStatsSchema) } }, errors: [404] }),
+    launches({ method: 'delete', path: '/api/staff/launches/:roomId', summary: 'Close a waiting room', description: 'Orders for the sku no longer need an admission token.', params: RoomParam, responses: { 204: { description: 'Closed.' } } }),
   );
 
   return registry;

@@ -84,15 +84,19 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/**
+ * Waits until the order has `status` and the effects of getting there (jobs, events) were handed
+ * to Redis: a transition writes the status first and relays its outbox just after.
+ */
 export async function waitForStatus(ctx: TestContext, orderNumber: string, status: OrderStatus, timeoutMs?: number): Promise<OrderDoc> {
   let seen: string | undefined;
   try {
     return await waitFor(
-      `order ${orderNumber} to become ${status}`,
+      `order ${orderNumber} to become ${status} with its outbox relayed`,
       async () => {
         const order = await ctx.services.orders.findByNumber(orderNumber);
-        seen = order?.status;
-        return order?.status === status ? order : undefined;
+        seen = order ? `${order.status}${order.outboxPending ? ' (outbox pending)' : ''}` : undefined;
+        return order?.status === status && !order.outboxPending ? order : undefined;
       },
       timeoutMs,
     );

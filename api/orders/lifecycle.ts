@@ -71,9 +71,16 @@ export function createOrderLifecycle({ orders, inventory, payments, vault, logge
     async authorisePayment(orderId: string, by: Actor) {
       const order = await orders.get(orderId);
       if (order.status !== 'payment_pending') return order; // a repeated job after the first one finished
+      // Each money step is recorded as soon as it happens, so a job retried after a crash resumes
+      // after the last completed step instead of asking the gateway to capture twice.
+      if (order.payment.captureId) {
+        return orders.transition(orderId, 'paid', { ...by, outbox: [], idempotentFrom: ['paid', 'fulfilled', 'shipped', 'delivered'] });
+      }
       const result = await payments.authoriseOrder(order as never);
       if (result.status === 'approved') {
+        if (order.payment.authId !== result.authId) await orders.update(orderId, { 'payment.authId': result.authId });
         const capture = await payments.capture(result.authId, order.totals.totalCents);
+        await orders.update(orderId, { 'payment.captureId': capture.captureId });
         return orders.transition(orderId, 'paid', {
           ...by,
           set: { 'payment.authId': result.authId, 'payment.captureId': capture.captureId },

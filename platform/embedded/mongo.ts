@@ -77,7 +77,8 @@ async function findOrBuildFerretDb(logger: Logger): Promise<string> {
   const gopathBin = await execFileAsync('go', ['env', 'GOPATH']).then((r) => join(r.stdout.trim(), 'bin')).catch(() => undefined);
   const found =
     process.env.FERRETDB_BIN ?? findExecutable('ferretdb', [join(repoRoot, '.tools/bin'), ...(gopathBin ? [gopathBin] : [])]);
-  if (found) return found;
+  // A plain `go install` of 1.24.2 builds a binary that panics at start (see scripts/install-ferretdb.sh).
+  if (found && (await execFileAsync(found, ['--version']).then(() => true, () => false))) return found;
   if (!findExecutable('go')) throw new Error('no ferretdb binary and no Go toolchain to build one');
   logger.info('building FerretDB 1.24.2 with Go (first start only, about two minutes)');
   await execFileAsync('bash', [join(repoRoot, 'scripts/install-ferretdb.sh')], { maxBuffer: 10 * 1024 * 1024 });

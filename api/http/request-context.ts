@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../../platform/logger.ts';
+import { scrubText, type Logger } from '../../platform/logger.ts';
 
 const VALID_INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -14,8 +14,9 @@ export function requestContext(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // Path only: query strings can carry order numbers and emails.
-      req.log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // Path only: query strings can carry order numbers and emails. A path segment can be anything
+      // a client typed, a card number included, and only messages are scrubbed automatically.
+      req.log.debug({ method: req.method, path: scrubText(req.path), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

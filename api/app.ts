@@ -16,6 +16,9 @@ import { createFraudRoutes, FRAUD_STAFF_MOUNT } from './fraud/routes.ts';
 import { createQueueRoutes, QUEUES_STAFF_MOUNT } from './queues/routes.ts';
 import { createOpenApiRoutes } from './openapi/routes.ts';
 import { createStorefrontRoutes } from './storefront/routes.ts';
+import { createIvrStaffRoutes, IVR_STAFF_MOUNT } from './ivr/routes.ts';
+import { createIvrWebhookRouter } from '../ivr/webhooks.ts';
+import { createSimulatorRouter } from '../ivr/simulator/server.ts';
 import type { Services } from './services.ts';
 
 export interface Readiness {
@@ -90,6 +93,12 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   const queuesApi = createQueueRoutes({ queues: core.queues, audit: services.audit, guard: guards.staff });
   app.use(QUEUES_STAFF_MOUNT, queuesApi.router);
   staffRoutes.push(...queuesApi.routes);
+  const ivrStaffApi = createIvrStaffRoutes(services.ivr, guards.staff);
+  app.use(IVR_STAFF_MOUNT, ivrStaffApi.router);
+  staffRoutes.push(...ivrStaffApi.routes);
+  // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
+  app.use('/ivr', createIvrWebhookRouter(services));
+  if (services.phone.simulator && core.config.env !== 'production') app.use('/simulator', createSimulatorRouter({ registry: services.phone.simulator }));
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.
   app.use('/api', createOpenApiRoutes({ staffRoutes }));

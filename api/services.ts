@@ -28,6 +28,8 @@ import { createVisitorTokens } from './waiting-room/visitors.ts';
 import { createEmailService } from './email/service.ts';
 import { DEFAULT_STORE_NAME } from '../workers/email/render.ts';
 import { createFraudService } from './fraud/service.ts';
+import { createIvrService } from './ivr/service.ts';
+import { createPhoneNetwork } from '../ivr/phone-network.ts';
 
 /** Connections and cross-cutting tools every domain service may take. Built in platform/runtime.ts. */
 export interface CoreDeps {
@@ -116,9 +118,27 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     },
     reservationTtlMs: core.config.checkout.reservationTtlSeconds * 1000,
   });
+  // The phone network (Twilio, or the embedded simulator without an account) and the IVR's data.
+  const phone = createPhoneNetwork({ config: core.config, appSecret: core.secrets.appSecret, logger });
+  const ivr = createIvrService({
+    mongo,
+    redis,
+    redisPrefix,
+    clock,
+    logger,
+    events: core.events,
+    audit,
+    appSecret: core.secrets.appSecret,
+    publicBaseUrl: phone.publicBaseUrl,
+    orders,
+    customersByPhone: (phoneNumber) => customers.findActiveByPhone(phoneNumber),
+    connector: phone,
+  });
   return {
     core,
     audit,
+    phone,
+    ivr,
     staff,
     customers,
     catalog,

@@ -78,6 +78,7 @@ export const EnvSchema = z
     RESERVATION_TTL_SECONDS: positiveInt(600),
     AUDIT_RETENTION_MONTHS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(12, 'audit entries are kept at least 12 months').default(12)),
     SHUTDOWN_GRACE_SECONDS: positiveInt(20),
+    IVR_REQUEST_BUDGET_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(14_000).default(3000)),
   })
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN];
@@ -122,6 +123,7 @@ export interface Config {
   checkout: { reservationTtlSeconds: number };
   audit: { retentionMonths: number };
   shutdownGraceSeconds: number;
+  ivr: { requestBudgetMs: number };
 }
 
 export class ConfigError extends Error {
@@ -166,6 +168,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     checkout: { reservationTtlSeconds: env.RESERVATION_TTL_SECONDS },
     audit: { retentionMonths: env.AUDIT_RETENTION_MONTHS },
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+    ivr: { requestBudgetMs: env.IVR_REQUEST_BUDGET_MS },
   });
 }
 
@@ -202,6 +205,7 @@ export const CONFIG_DOC: { variable: string; default: string; meaning: string }[
   { variable: 'RESERVATION_TTL_SECONDS', default: '600', meaning: 'how long a cart reservation holds stock' },
   { variable: 'AUDIT_RETENTION_MONTHS', default: '12', meaning: 'minimum audit retention (at least 12)' },
   { variable: 'SHUTDOWN_GRACE_SECONDS', default: '20', meaning: 'time allowed for in-flight work on SIGTERM' },
+  { variable: 'IVR_REQUEST_BUDGET_MS', default: '3000', meaning: 'longest an IVR webhook may take before the caller hears the apology and is offered a rep (Twilio gives up at 15 s)' },
 ];
 
 function deepFreeze<T>(value: T): T {

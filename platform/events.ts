@@ -8,7 +8,7 @@ import type { Logger } from './logger.ts';
  * id it saw instead of losing messages; durable facts live in Mongo, events only announce them.
  */
 export const DomainEventSchemas = {
-  'call.waiting': z.object({ callSid: z.string(), queue: z.string(), callerId: z.string(), customerId: z.string().nullable(), language: z.string(), entered: z.record(z.string(), z.string()), recordingDeclined: z.boolean() }),
+  'call.waiting': z.object({ callSid: z.string(), queue: z.string(), callerId: z.string(), customerId: z.string().nullable(), language: z.string(), entered: z.record(z.string(), z.string()), recordingDeclined: z.boolean(), tty: z.boolean() }),
   'call.left_queue': z.object({ callSid: z.string(), queue: z.string(), outcome: z.string() }),
   'call.connected': z.object({ callSid: z.string(), staffUserId: z.string() }),
   'callback.requested': z.object({ callbackId: z.string(), callSid: z.string(), bestTime: z.string() }),

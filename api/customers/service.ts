@@ -135,6 +135,11 @@ export interface CustomerService {
   hasTrackingConsent(customerId: string): Promise<boolean>;
   /** Retention worker: blanks name, email and phone of a closed account once no order needs them. */
   anonymiseClosedCustomer(customerId: string): Promise<void>;
+  /**
+   * IVR screen pop: active customers whose phone is exactly this E.164 number (at most 5). The IVR
+   * names a customer to the rep only when exactly one matches; reading it is audited where shown.
+   */
+  findActiveByPhone(phone: string): Promise<{ id: string; firstName: string; lastName: string }[]>;
 
   // --- staff (every call audited) ---
   staffSearch(actor: StaffPrincipal, query: unknown): Promise<CustomerSearchPage>;
@@ -619,6 +624,12 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
 
     async hasTrackingConsent(customerId) {
       return (await consentsOf(customerId)).tracking?.granted === true;
+    },
+
+    async findActiveByPhone(phone) {
+      if (!/^\+[1-9]\d{6,14}$/.test(phone)) return [];
+      const docs = await Customer.find({ phone, status: 'active' }, { firstName: 1, lastName: 1 }).limit(5).lean<Pick<CustomerDoc, '_id' | 'firstName' | 'lastName'>[]>();
+      return docs.map((d) => ({ id: d._id, firstName: d.firstName, lastName: d.lastName }));
     },
 
     async anonymiseClosedCustomer(customerId) {

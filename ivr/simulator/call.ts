@@ -42,7 +42,7 @@ export type CallState =
 
 export type CallStatus = 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer';
 export type EndReason = 'hangup_verb' | 'end_of_document' | 'caller_hangup' | 'rejected' | 'application_error';
-export type QueueResult = 'leave' | 'bridged' | 'hangup';
+export type QueueResult = 'leave' | 'bridged' | 'hangup' | 'redirected';
 export type DialCallStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 export type RequestPurpose =
   | 'voice'
@@ -210,6 +210,13 @@ export interface SimulatedCall {
   bridge(options?: { url?: string; method?: HttpMethod }): Promise<void>;
   /** The agent hangs up: posts the Enqueue action with QueueResult=bridged and continues with its TwiML. */
   endBridge(): Promise<void>;
+  /**
+   * What Twilio does when the application redirects the live call through the REST API (a Calls
+   * update, or a Queue Members update that dequeues it to a URL): a listening Gather is dropped, a
+   * queued caller leaves the queue (the Enqueue action is told QueueResult=redirected and its
+   * answer ignored) and the call runs the TwiML at `url` (relative to baseUrl).
+   */
+  redirect(url: string, options?: { method?: HttpMethod }): Promise<void>;
   /** The caller hangs up. Safe in any state, including while a webhook is in flight. */
   hangup(): Promise<void>;
   /** Resolves once the call is in `state`; rejects if it ends in another state or after timeoutMs (default 10 s). */
@@ -514,6 +521,26 @@ class TwilioCallSimulator implements SimulatedCall {
     if (!url) return;
     const params = { QueueSid: q.sid, QueueTime: String(this.queueTime(q)), DequeingCallSid: newSid('CA') };
     await this.run(await this.fetchTwiml(url, options.method ?? 'POST', params, 'bridge_announce'));
+  }
+
+  redirect(url: string, options: { method?: HttpMethod } = {}): Promise<void> {
+    return this.act('redirect', ['awaiting_input', 'queued'], async () => {
+      this.gather = undefined;
+      // An outside action, like the caller's: the document chain starts afresh.
+      this.documentsWithoutInput = 0;
+      const target = await this.resolveOrFail(url, this.base);
+      if (!target) return;
+      const q = this.queueContext;
+      if (q) {
+        this.queueContext = undefined;
+        const queueTime = this.queueTime(q);
+        this.emit({ type: 'left_queue', queue: q.name, result: 'redirected', queueTime });
+        if (q.action) await this.notify(q.action, q.method, { QueueResult: 'redirected', QueueSid: q.sid, QueueTime: String(queueTime) }, 'enqueue_action');
+      }
+      const method = options.method ?? 'POST';
+      this.emit({ type: 'redirect', url: target.href, method });
+      await this.run(await this.fetchTwiml(target, method, {}, 'redirect'));
+    });
   }
 
   endBridge(): Promise<void> {

@@ -17,6 +17,8 @@ import { createQueueRoutes, QUEUES_STAFF_MOUNT } from './queues/routes.ts';
 import { createOpenApiRoutes } from './openapi/routes.ts';
 import { createStorefrontRoutes } from './storefront/routes.ts';
 import { createIvrStaffRoutes, IVR_STAFF_MOUNT } from './ivr/routes.ts';
+import { createEnrollmentRouter, createSubscriptionLinkRouter, ENROLLMENT_MOUNT, SUBSCRIPTION_LINKS_MOUNT } from './subscriptions/routes.ts';
+import { createSubscriptionStaffRouter, SUBSCRIPTION_STAFF_MOUNT } from './subscriptions/staff-routes.ts';
 import { createIvrWebhookRouter } from '../ivr/webhooks.ts';
 import { createSimulatorRouter } from '../ivr/simulator/server.ts';
 import type { Services } from './services.ts';
@@ -96,6 +98,12 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   const ivrStaffApi = createIvrStaffRoutes(services.ivr, guards.staff);
   app.use(IVR_STAFF_MOUNT, ivrStaffApi.router);
   staffRoutes.push(...ivrStaffApi.routes);
+  const subscriptionDeps = { subscriptions: services.subscriptions, idempotency: services.idempotency, guard: guards.customer, redis: core.redis, redisPrefix: core.redisPrefix, logger: core.logger };
+  app.use(ENROLLMENT_MOUNT, createEnrollmentRouter(subscriptionDeps));
+  app.use(SUBSCRIPTION_LINKS_MOUNT, createSubscriptionLinkRouter(subscriptionDeps));
+  const subscriptionStaffApi = createSubscriptionStaffRouter(services.subscriptions, guards.staff);
+  app.use(SUBSCRIPTION_STAFF_MOUNT, subscriptionStaffApi.router);
+  staffRoutes.push(...subscriptionStaffApi.routes);
   // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
   app.use('/ivr', createIvrWebhookRouter(services));
   if (services.phone.simulator && core.config.env !== 'production') app.use('/simulator', createSimulatorRouter({ registry: services.phone.simulator }));

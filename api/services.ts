@@ -25,6 +25,7 @@ import { createOrderLifecycle } from './orders/lifecycle.ts';
 import { createCheckoutService } from './checkout/service.ts';
 import { createAddressService } from './addresses/service.ts';
 import { createVisitorTokens } from './waiting-room/visitors.ts';
+import { createSubscriptionService } from './subscriptions/service.ts';
 import { createEmailService } from './email/service.ts';
 import { DEFAULT_STORE_NAME } from '../workers/email/render.ts';
 import { createFraudService } from './fraud/service.ts';
@@ -118,6 +119,20 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     },
     reservationTtlMs: core.config.checkout.reservationTtlSeconds * 1000,
   });
+  const subscriptions = createSubscriptionService({
+    mongo,
+    redis,
+    redisPrefix,
+    clock,
+    logger,
+    appSecret: core.secrets.appSecret,
+    publicBaseUrl: core.config.http.publicBaseUrl ?? `http://localhost:${core.config.http.port}`,
+    vault,
+    catalog,
+    householdKeyOf: (address) => addresses.householdKey(address),
+    audit,
+    queues: core.queues,
+  });
   // The phone network (Twilio, or the embedded simulator without an account) and the IVR's data.
   const phone = createPhoneNetwork({ config: core.config, appSecret: core.secrets.appSecret, logger });
   const ivr = createIvrService({
@@ -154,6 +169,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     carts,
     addresses,
     checkout,
+    subscriptions,
     email,
   };
 }

@@ -18,7 +18,8 @@ export const QueuePayloads = {
     to: z.string().email().optional(),
     data: z.record(z.string(), z.unknown()).default({}),
   }),
-  'subscription-generate': z.strictObject({ programId: z.string().min(1), releaseSku: z.string().min(1), runId: z.string().min(1) }),
+  // Without releaseSku and runId it is a program's scheduled tick, which finds the due releases itself.
+  'subscription-generate': z.strictObject({ programId: z.string().min(1), releaseSku: z.string().min(1).optional(), runId: z.string().min(1).optional() }),
   'subscription-notice': z.strictObject({ programId: z.string().min(1), releaseSku: z.string().min(1) }),
   maintenance: z.strictObject({ task: z.enum(['expire-reservations', 'relay-outbox', 'purge-expired']) }),
 } as const;

@@ -3,6 +3,7 @@ import { startFraudWorker } from './fraud/worker.ts';
 import { reconcileInventory, startMaintenanceLoop, startMaintenanceWorker, type MaintenanceOptions } from './maintenance/worker.ts';
 import { startPaymentWorker } from './payments/worker.ts';
 import { startEmailWorker } from './email/worker.ts';
+import { startSubscriptionWorkers } from './subscriptions/worker.ts';
 import type { RunningWorker } from './runner.ts';
 
 export interface RunningWorkers {
@@ -41,7 +42,7 @@ export async function startWorkers(runtime: Runtime, options: WorkersOptions = {
     startFraudWorker(runtime, { concurrency: options.concurrency?.fraud ?? 50 }),
     startPaymentWorker(runtime, { concurrency: options.concurrency?.payment ?? 10 }),
     startMaintenanceWorker(runtime),
-    // subscription-generate / subscription-notice workers: add here.
+    ...startSubscriptionWorkers(runtime),
     startEmailWorker(runtime),
   ];
   const maintenance = options.maintenance === false ? undefined : startMaintenanceLoop(services, options.maintenance);

@@ -60,8 +60,18 @@ export interface CallRecordDoc {
   endedAt: Date | null;
   durationSeconds: number | null;
   finalStatus: string | null;
-  /** 0/1 flags and sums set when the call ends, so reports are `$group` with `$sum` only (FerretDB). */
-  m: { ended: number; selfServed: number; queued: number; abandonedInQueue: number; connected: number; callback: number; waited: number; waitSeconds: number };
+  /**
+   * Report figures, set when the call ends: 0/1 flags and seconds, so reports are `$group` with
+   * `$sum` only. Top-level fields on purpose: FerretDB 1.24 sums a dotted path (`$m.ended`) as 0.
+   */
+  mEnded: number;
+  mSelfServed: number;
+  mQueued: number;
+  mAbandonedInQueue: number;
+  mConnected: number;
+  mCallback: number;
+  mWaited: number;
+  mWaitSeconds: number;
   createdAt?: Date;
   updatedAt?: Date;
 }
@@ -154,16 +164,14 @@ const callRecordSchema = new Schema<CallRecordDoc>(
     endedAt: { type: Date, default: null },
     durationSeconds: { type: Number, default: null },
     finalStatus: { type: String, default: null },
-    m: {
-      ended: { type: Number, default: 0 },
-      selfServed: { type: Number, default: 0 },
-      queued: { type: Number, default: 0 },
-      abandonedInQueue: { type: Number, default: 0 },
-      connected: { type: Number, default: 0 },
-      callback: { type: Number, default: 0 },
-      waited: { type: Number, default: 0 },
-      waitSeconds: { type: Number, default: 0 },
-    },
+    mEnded: { type: Number, default: 0 },
+    mSelfServed: { type: Number, default: 0 },
+    mQueued: { type: Number, default: 0 },
+    mAbandonedInQueue: { type: Number, default: 0 },
+    mConnected: { type: Number, default: 0 },
+    mCallback: { type: Number, default: 0 },
+    mWaited: { type: Number, default: 0 },
+    mWaitSeconds: { type: Number, default: 0 },
   },
   { collection: 'ivr_calls', versionKey: false, minimize: false, timestamps: true },
 );

@@ -99,7 +99,8 @@ export interface RecordingCallback {
 }
 
 const lockTtl = { ttlMs: 5_000, waitMs: 4_000 };
-const EMPTY_METRICS: CallRecordDoc['m'] = { ended: 0, selfServed: 0, queued: 0, abandonedInQueue: 0, connected: 0, callback: 0, waited: 0, waitSeconds: 0 };
+type Metrics = Pick<CallRecordDoc, 'mEnded' | 'mSelfServed' | 'mQueued' | 'mAbandonedInQueue' | 'mConnected' | 'mCallback' | 'mWaited' | 'mWaitSeconds'>;
+const EMPTY_METRICS: Metrics = { mEnded: 0, mSelfServed: 0, mQueued: 0, mAbandonedInQueue: 0, mConnected: 0, mCallback: 0, mWaited: 0, mWaitSeconds: 0 };
 
 export function createIvrService(deps: IvrServiceDeps) {
   const { redis, redisPrefix, clock, logger, events, audit, connector } = deps;
@@ -161,18 +162,18 @@ export function createIvrService(deps: IvrServiceDeps) {
 
   const hmac = (purpose: string, value: string) => createHmac('sha256', deps.appSecret).update(`${purpose}\0${value}`).digest('base64url');
 
-  function metricsOf(record: CallRecordDoc): CallRecordDoc['m'] {
+  function metricsOf(record: CallRecordDoc): Metrics {
     if (!record.endedAt) return EMPTY_METRICS;
     const queue = record.queue;
     return {
-      ended: 1,
-      selfServed: record.outcome === 'self_served' ? 1 : 0,
-      queued: queue ? 1 : 0,
-      abandonedInQueue: record.outcome === 'abandoned' && record.abandonedIn === 'queue' ? 1 : 0,
-      connected: record.outcome === 'connected' ? 1 : 0,
-      callback: record.outcome === 'callback' ? 1 : 0,
-      waited: queue && (queue.leftAt || record.outcome !== 'queued') ? 1 : 0,
-      waitSeconds: queue ? queue.waitSeconds : 0,
+      mEnded: 1,
+      mSelfServed: record.outcome === 'self_served' ? 1 : 0,
+      mQueued: queue ? 1 : 0,
+      mAbandonedInQueue: record.outcome === 'abandoned' && record.abandonedIn === 'queue' ? 1 : 0,
+      mConnected: record.outcome === 'connected' ? 1 : 0,
+      mCallback: record.outcome === 'callback' ? 1 : 0,
+      mWaited: queue && (queue.leftAt || record.outcome !== 'queued') ? 1 : 0,
+      mWaitSeconds: queue ? queue.waitSeconds : 0,
     };
   }
 
@@ -186,7 +187,7 @@ export function createIvrService(deps: IvrServiceDeps) {
         if (!record) return undefined;
         const set = change(record) ?? {};
         const next = { ...record, ...set, path: [...(record.path ?? []), ...path] } as CallRecordDoc;
-        const update: Record<string, unknown> = { $set: { ...set, m: metricsOf(next) } };
+        const update: Record<string, unknown> = { $set: { ...set, ...metricsOf(next) } };
         if (path.length) update.$push = { path: { $each: path } };
         await Calls.updateOne({ _id: callSid }, update);
         return next;
@@ -294,7 +295,7 @@ export function createIvrService(deps: IvrServiceDeps) {
         endedAt: null,
         durationSeconds: null,
         finalStatus: null,
-        m: EMPTY_METRICS,
+        ...EMPTY_METRICS,
       };
       try {
         await Calls.create(record);
@@ -706,28 +707,22 @@ export function createIvrService(deps: IvrServiceDeps) {
     async report(query: unknown): Promise<{ timeZone: string; from: string; to: string; days: DayReport[] }> {
       const q = parseOrThrow(ReportQuery, query ?? {});
       const { config } = await activeConfig();
-      const rows = (await Calls.aggregate([
-        { $match: { day: { $gte: q.from, $lte: q.to } } },
-        {
-          $group: {
-            _id: { day: '$day', hour: '$hour' },
-            calls: { $sum: 1 },
-            ended: { $sum: '$m.ended' },
-            selfServed: { $sum: '$m.selfServed' },
-            queued: { $sum: '$m.queued' },
-            abandonedInQueue: { $sum: '$m.abandonedInQueue' },
-            connected: { $sum: '$m.connected' },
-            callbacks: { $sum: '$m.callback' },
-            waited: { $sum: '$m.waited' },
-            waitSeconds: { $sum: '$m.waitSeconds' },
-          },
-        },
-      ])) as { _id: { day: string; hour: number }; calls: number; ended: number; selfServed: number; queued: number; abandonedInQueue: number; connected: number; callbacks: number; waited: number; waitSeconds: number }[];
+      // One accumulator per aggregation: FerretDB 1.24 computes only the first accumulator of a
+      // $group (the others come back 0), so each figure is its own small query.
+      const figures = { calls: 1, ended: '$mEnded', selfServed: '$mSelfServed', queued: '$mQueued', abandonedInQueue: '$mAbandonedInQueue', connected: '$mConnected', callbacks: '$mCallback', waited: '$mWaited', waitSeconds: '$mWaitSeconds' } as const;
+      type Figure = keyof typeof figures;
+      const sums = await Promise.all(
+        (Object.entries(figures) as [Figure, 1 | string][]).map(async ([figure, sum]) => {
+          const grouped = (await Calls.aggregate([{ $match: { day: { $gte: q.from, $lte: q.to } } }, { $group: { _id: { day: '$day', hour: '$hour' }, value: { $sum: sum } } }])) as { _id: { day: string; hour: number }; value: number }[];
+          return grouped.map((g) => ({ figure, day: g._id.day, hour: g._id.hour, value: g.value ?? 0 }));
+        }),
+      );
+      const rows = sums.flat();
       const days: DayReport[] = [];
       for (let day = q.from; day <= q.to; day = nextDay(day)) {
-        const mine = rows.filter((r) => r._id.day === day);
-        const sum = (field: Exclude<keyof (typeof rows)[number], '_id'>) => mine.reduce((total, r) => total + (r[field] ?? 0), 0);
-        const callsPerHour = Array.from({ length: 24 }, (_, hour) => mine.filter((r) => r._id.hour === hour).reduce((t, r) => t + r.calls, 0));
+        const mine = rows.filter((r) => r.day === day);
+        const sum = (figure: Figure) => mine.reduce((total, r) => total + (r.figure === figure ? r.value : 0), 0);
+        const callsPerHour = Array.from({ length: 24 }, (_, hour) => mine.reduce((t, r) => t + (r.figure === 'calls' && r.hour === hour ? r.value : 0), 0));
         const ended = sum('ended');
         const queued = sum('queued');
         const waited = sum('waited');

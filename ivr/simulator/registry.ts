@@ -146,7 +146,8 @@ export function createSimulatorRegistry(options: SimulatorRegistryOptions): Simu
         authToken: options.authToken,
         from,
         to: options.storeNumber,
-        statusCallbackUrl: '/ivr/status',
+        // Absolute: a root-relative path would drop a path prefix of the public base.
+        statusCallbackUrl: `${options.publicBaseUrl.replace(/\/+$/, '')}/ivr/status`,
         ...(placeOptions.clock ? { clock: placeOptions.clock } : {}),
         onEvent: (event: CallEvent) => {
           if (event.type === 'enqueued') entry.enqueuedAt = Date.now();

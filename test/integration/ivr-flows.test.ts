@@ -83,7 +83,7 @@ describe('IVR flows: every menu path with the simulated call', function () {
       expect(stored.outcome).to.equal('self_served');
       expect(stored.language).to.equal('en');
       expect(stored.endedAt).to.be.an.instanceOf(Date);
-      expect(stored.m.selfServed).to.equal(1);
+      expect(stored.mSelfServed).to.equal(1);
       expect(stored.entered.verifiedOrderNumber).to.equal(formatOrderNumberForDisplay(order.orderNumber));
       const nodes = stored.path.map((p) => `${p.node}:${p.result ?? ''}`);
       expect(nodes).to.include.members(['greeting:', 'language:en', 'recording:accepted', 'main_menu:order_status', 'order_number:accepted', 'order_zip:verified', 'followup:repeat', 'main_menu:hours_address']);
@@ -270,7 +270,7 @@ describe('IVR flows: every menu path with the simulated call', function () {
       const stored = await record(ctx, call.callSid);
       expect(stored.outcome).to.equal('connected');
       expect(stored.connected).to.deep.include({ staffUserId: csrId, durationSeconds: 42 });
-      expect(stored.m.connected).to.equal(1);
+      expect(stored.mConnected).to.equal(1);
       const recordings = await pendingRecordingModel(ctx.services.core.mongo).find({ callSid: call.callSid }).lean();
       expect(recordings).to.have.length(1);
       expect(recordings[0]).to.deep.include({ durationSeconds: 42, channels: 2, staffUserId: csrId, customerId, recordingDeclined: false, ingestState: 'pending', status: 'completed' });

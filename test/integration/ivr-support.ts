@@ -113,3 +113,59 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+export interface StandInRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  form: Record<string, string>;
+}
+
+/**
+ * A tiny stand-in for Twilio's REST API on loopback: records every request and answers like Twilio
+ * does for the resources the IVR uses (a queue member, a call). `failNext` makes it answer 500 once.
+ */
+export async function startTwilioStandIn(): Promise<{ url: string; requests: StandInRequest[]; failNext(): void; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const requests: StandInRequest[] = [];
+  let fail = false;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const path = (req.url ?? '').split('?')[0]!;
+      requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization, contentType: req.headers['content-type'], form: Object.fromEntries(new URLSearchParams(body)) });
+      res.setHeader('Content-Type', 'application/json');
+      if (fail) {
+        fail = false;
+        res.statusCode = 500;
+        res.end(JSON.stringify({ code: 20500, message: 'Internal Server Error', status: 500 }));
+        return;
+      }
+      const member = path.match(/^\/2010-04-01\/Accounts\/(AC\w+)\/Queues\/(QU\w+)\/Members\/(CA\w+)\.json$/);
+      if (member) {
+        res.end(JSON.stringify({ call_sid: member[3], queue_sid: member[2], date_enqueued: new Date().toUTCString(), position: 1, wait_time: 10, uri: path }));
+        return;
+      }
+      const call = path.match(/^\/2010-04-01\/Accounts\/(AC\w+)\/Calls\/(CA\w+)\.json$/);
+      if (call) {
+        res.end(JSON.stringify({ sid: call[2], account_sid: call[1], status: 'in-progress', uri: path }));
+        return;
+      }
+      res.statusCode = 404;
+      res.end(JSON.stringify({ code: 20404, message: 'The requested resource was not found', status: 404 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failNext: () => {
+      fail = true;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

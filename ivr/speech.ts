@@ -57,7 +57,8 @@ export function timeSpeech(hhmm: string, lang: IvrLanguage): string {
   const [h, m] = hhmm.split(':').map(Number);
   if (h === 24) return lang === 'en' ? 'midnight' : 'medianoche';
   const sample = new Date(Date.UTC(2000, 0, 1, h ?? 0, m ?? 0));
-  return new Intl.DateTimeFormat(LOCALE[lang], { timeZone: 'UTC', hour: 'numeric', ...(m ? { minute: '2-digit' } : {}) }).format(sample);
+  // ICU puts a narrow no-break space before AM/PM; some TTS engines read it oddly, so plain spaces.
+  return new Intl.DateTimeFormat(LOCALE[lang], { timeZone: 'UTC', hour: 'numeric', ...(m ? { minute: '2-digit' } : {}) }).format(sample).replace(/[\u202f\u00a0]/g, ' ');
 }
 
 export function weekdayName(day: Weekday, lang: IvrLanguage): string {

@@ -30,16 +30,26 @@ export function createIdempotencyService({ mongo, clock, secret, ttlMs = DAY_MS 
       const id = `${scope}:${key}`;
       const requestHash = hashRequest(body);
       const now = clock();
-      const existing = await Records.findById(id).lean();
-      if (existing && existing.expiresAt <= now) await Records.deleteOne({ _id: id, expiresAt: existing.expiresAt });
-      else if (existing) return replay(existing, requestHash);
-      try {
-        await Records.create({ _id: id, requestHash, state: 'pending', status: null, body: null, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) });
-      } catch (error) {
-        if ((error as { code?: number }).code !== 11000) throw error;
-        const raced = await Records.findById(id).lean();
-        if (raced) return replay(raced, requestHash);
-        throw error;
+      // Claim first and read only when the key is taken: almost every key is new, and a read
+      // before the claim would be one more round trip for each of them.
+      const claim = () =>
+        Records.create({ _id: id, requestHash, state: 'pending', status: null, body: null, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) }).then(
+          () => true,
+          (error: unknown) => {
+            if ((error as { code?: number }).code !== 11000) throw error;
+            return false;
+          },
+        );
+      if (!(await claim())) {
+        const existing = await Records.findById(id).lean();
+        if (existing && existing.expiresAt > now) return replay(existing, requestHash);
+        // Expired, or forgotten by a failed first attempt since our claim bounced: claim again.
+        if (existing) await Records.deleteOne({ _id: id, expiresAt: existing.expiresAt });
+        if (!(await claim())) {
+          const raced = await Records.findById(id).lean();
+          if (raced) return replay(raced, requestHash);
+          throw new ConflictError('idempotency.in_progress', 'The first request with this Idempotency-Key is still being processed.');
+        }
       }
       let response: StoredResponse;
       try {

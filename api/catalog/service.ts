@@ -528,7 +528,9 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogService {
       const wanted = [...new Set(parseOrThrow(checkoutSkusSchema, skus))];
       const result = new Map<string, CheckoutProduct>();
       if (wanted.length === 0) return result;
-      const docs = await Products.find({ sku: { $in: wanted } }).lean<ProductDoc[]>();
+      // FerretDB 1.24 cannot push $in down to PostgreSQL and reads the whole catalog for it; a
+      // plain equality it can, and nearly every checkout is for one sku.
+      const docs = await Products.find(wanted.length === 1 ? { sku: wanted[0] } : { sku: { $in: wanted } }).lean<ProductDoc[]>();
       for (const doc of docs) {
         result.set(doc.sku, {
           sku: doc.sku,

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { Config } from '../../platform/config.ts';
+import { loadConfig, type Config } from '../../platform/config.ts';
 import type { ResolvedInfrastructure } from '../../platform/embedded/index.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { createRuntime, type Runtime } from '../../platform/runtime.ts';
@@ -31,10 +31,14 @@ export interface BenchRuntimeOptions {
   monitorMongoCommands?: boolean;
   /** Log level of the runtime; lines are formatted as in production and then discarded. @defaultValue 'info' */
   logLevel?: string;
+  /** Configuration overrides (environment variable names), e.g. `{ TRUST_PROXY: 'true' }`. */
+  env?: Record<string, string>;
 }
 
 export async function startBenchRuntime(options: BenchRuntimeOptions = {}): Promise<BenchRuntime> {
-  const { config, infrastructure } = await sharedInfrastructure();
+  const shared = await sharedInfrastructure();
+  const { infrastructure } = shared;
+  const config = options.env ? loadConfig({ ...process.env, NODE_ENV: 'test', MINTDESK_DATA_DIR: shared.config.dataDir, ...options.env }) : shared.config;
   const redisPrefix = `bench:${uniqueName('p')}`;
   // Production writes log lines to stdout; formatting them is part of a request's cost, printing them is not.
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
@@ -59,8 +63,13 @@ export async function startBenchRuntime(options: BenchRuntimeOptions = {}): Prom
     server,
     redisPrefix,
     async shutdown() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      // A load generator stops counting before the server stops working: let the requests still
+      // in flight finish before their Redis and Mongo connections go away.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
+      const forced = setTimeout(() => server.closeAllConnections(), 30_000);
+      await closed;
+      clearTimeout(forced);
       const { redis, mongo } = runtime.services.core;
       await deleteKeys(redis, `${redisPrefix}*`).catch(() => undefined);
       await mongo.dropDatabase().catch(() => undefined);

@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Where the CPU went during a measurement, by process group (this Node process, FerretDB,
+ * PostgreSQL, Redis, everything else on the machine), from /proc. On a shared 2-core machine this
+ * is what tells "the app is slow" apart from "the database took the cores" or "someone else did".
+ * Linux only; elsewhere `sample()` returns undefined and the benchmark prints no CPU table.
+ */
+export interface CpuSample {
+  /** Jiffies (clock ticks) per group. */
+  byGroup: Map<string, number>;
+  /** All jiffies the machine spent busy (not idle or waiting for I/O). */
+  machineBusy: number;
+  machineTotal: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on every Linux we run on
+
+function groupOf(pid: number, ppid: number, comm: string, self: number): string {
+  if (pid === self) return 'this process (node: API + load generator)';
+  // The embedded FerretDB is our child; other sessions' FerretDB processes are someone else's load.
+  if (comm.startsWith('ferretdb') && ppid === self) return 'ferretdb (ours)';
+  // PostgreSQL backends cannot be told apart by client here, so this includes other users of it.
+  if (comm.startsWith('postgres')) return 'postgresql (all its clients)';
+  if (comm.startsWith('redis-server')) return 'redis';
+  return 'everything else';
+}
+
+export function sampleCpu(): CpuSample | undefined {
+  try {
+    const byGroup = new Map<string, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // the process ended while we listed
+      }
+      // comm is in parentheses and may contain spaces; the fields after it are space separated.
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(open + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      const jiffies = Number(fields[11]) + Number(fields[12]); // utime + stime
+      const group = groupOf(Number(entry), Number(fields[1]), comm, process.pid);
+      byGroup.set(group, (byGroup.get(group) ?? 0) + jiffies);
+    }
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    return { byGroup, machineBusy: total - idle, machineTotal: total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds per group between two samples. Processes that started or ended in between are
+ * counted by what they used while alive, so "everything else" is approximate; the machine line
+ * is exact.
+ */
+export function cpuBetween(before: CpuSample, after: CpuSample): { group: string; seconds: number }[] {
+  const groups = new Set([...before.byGroup.keys(), ...after.byGroup.keys()]);
+  const rows = [...groups].map((group) => ({ group, seconds: Math.max(0, (after.byGroup.get(group) ?? 0) - (before.byGroup.get(group) ?? 0)) / TICKS_PER_SECOND }));
+  rows.sort((a, b) => b.seconds - a.seconds);
+  rows.push({ group: 'machine busy (all cores)', seconds: (after.machineBusy - before.machineBusy) / TICKS_PER_SECOND });
+  rows.push({ group: 'machine capacity (all cores)', seconds: (after.machineTotal - before.machineTotal) / TICKS_PER_SECOND });
+  return rows;
+}

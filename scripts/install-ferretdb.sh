@@ -7,7 +7,9 @@ set -euo pipefail
 version="${FERRETDB_VERSION:-v1.24.2}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${FERRETDB_BIN_DIR:-$root/.tools/bin}"
-if [ -x "$out/ferretdb" ] && "$out/ferretdb" --version 2>/dev/null | grep -q "${version}"; then
+# Capture before matching: with pipefail, grep -q or head closing the pipe early would fail the script.
+installed="$([ -x "$out/ferretdb" ] && "$out/ferretdb" --version 2>/dev/null || true)"
+if [[ "$installed" == *"${version}"* ]]; then
   echo "ferretdb ${version} already at $out/ferretdb"; exit 0
 fi
 command -v go >/dev/null || { echo "install-ferretdb: Go is not installed; set MONGODB_URI instead" >&2; exit 1; }
@@ -22,4 +24,5 @@ echo "${version}" > "$work/build/version/version.txt"
 echo "mintdesk" > "$work/build/version/package.txt"
 mkdir -p "$out"
 (cd "$work" && CGO_ENABLED=0 go build -trimpath -o "$out/ferretdb" ./cmd/ferretdb)
-"$out/ferretdb" --version | head -1
+built="$("$out/ferretdb" --version)"
+echo "${built%%$'\n'*}"

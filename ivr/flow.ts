@@ -123,7 +123,8 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
   const p = (s: Session, key: Parameters<typeof promptText>[1], vars: Record<string, string | number> = {}) => promptText(s.config, key, s.lang, vars);
   const timeoutFor = (s: Session) => (s.state.tty || s.state.misses > 0 ? s.config.input.ttyTimeoutSeconds : s.config.input.timeoutSeconds);
   const missPrompt = (s: Session) => (inputKind(s.input) === 'none' ? p(s, 'noInput') : p(s, 'notUnderstood'));
-  const facts = (s: Session) => ({ language: s.state.lang, tty: s.state.tty, recordingDeclined: s.state.recordingDeclined });
+  /** Facts the caller proved, as the rep and the call record show them. */
+  const enteredOf = (state: CallState): Record<string, string> => (state.verifiedOrder ? { verifiedOrderNumber: formatOrderNumberForDisplay(state.verifiedOrder.orderNumber) } : {});
 
   /** Counts a wrong or missing entry; true once the caller has had enough tries. */
   function miss(s: Session): boolean {
@@ -201,7 +202,7 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
   }
 
   /** The sentences of an information item, or undefined when it no longer exists (an option removed from the config). */
-  async function infoTexts(s: Session, info: string): Promise<string[] | undefined> {
+  async function infoTexts(s: Session, info: string, known?: OrderDoc): Promise<string[] | undefined> {
     switch (info) {
       case 'new_releases': {
         const items = await newestReleases();
@@ -214,7 +215,7 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
       case 'order': {
         const verified = s.state.verifiedOrder;
         if (!verified) return undefined;
-        const order = await orders.get(verified.orderId);
+        const order = known?._id === verified.orderId ? known : await orders.get(verified.orderId);
         return orderStatusSpeech(
           { orderNumber: order.orderNumber, status: order.status, placedAt: new Date(order.placedAt), lines: order.lines, shipments: order.shipments.map((sh) => ({ carrier: sh.carrier, shippedAt: sh.shippedAt ? new Date(sh.shippedAt) : undefined })) },
           s.lang,
@@ -229,17 +230,18 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
     }
   }
 
-  async function giveInfo(s: Session, info: string, preface: string[] = []): Promise<void> {
-    const texts = await infoTexts(s, info);
+  /**
+   * Reads an information item and offers what next. The caller is self-served from here on; that
+   * is kept in the call's state and written with the call record when the call ends (no database
+   * write on the way, so self-service stays fast).
+   */
+  async function giveInfo(s: Session, info: string, preface: string[] = [], order?: OrderDoc): Promise<void> {
+    const texts = await infoTexts(s, info, order);
     if (!texts) return mainMenu(s, preface);
     s.state.lastInfo = info;
     s.state.misses = 0;
+    s.state.selfServed = true;
     s.twiml.say(s.lang, ...preface, ...texts);
-    if (!s.state.selfServed) {
-      s.state.selfServed = true;
-      const entered = s.state.verifiedOrder ? { verifiedOrderNumber: formatOrderNumberForDisplay(s.state.verifiedOrder.orderNumber) } : undefined;
-      await ivr.markSelfServed(s.state.callSid, takePath(s), { ...facts(s), ...(entered ? { entered } : {}) });
-    }
     anythingElse(s);
   }
 
@@ -252,8 +254,7 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
       return afterHours(s, preface);
     }
     step(s, 'queue', reason);
-    const entered: Record<string, string> = { reason };
-    if (s.state.verifiedOrder) entered.verifiedOrderNumber = formatOrderNumberForDisplay(s.state.verifiedOrder.orderNumber);
+    const entered: Record<string, string> = { reason, ...enteredOf(s.state) };
     if (!s.state.verifiedOrder && s.state.orderAttempts > 0) entered.orderVerification = `failed ${s.state.orderAttempts} time${s.state.orderAttempts === 1 ? '' : 's'}`;
     if (s.state.lastInfo) entered.heard = s.state.lastInfo.startsWith('message:') ? 'message' : s.state.lastInfo;
     await ivr.callQueued({
@@ -322,7 +323,6 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
         return giveInfo(s, 'hours_address', preface);
       case 'tty':
         s.state.tty = true;
-        await ivr.recordProgress(s.state.callSid, takePath(s), { tty: true });
         return giveInfo(s, 'tty', preface);
       case 'message':
         return giveInfo(s, `message:${option.key}`, preface);
@@ -478,8 +478,7 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
       s.state.candidateOrderId = undefined;
       s.state.orderAttempts = 0;
       step(s, 'order_zip', 'verified');
-      if (s.state.selfServed) await ivr.recordProgress(s.state.callSid, takePath(s), { entered: { verifiedOrderNumber: formatOrderNumberForDisplay(order.orderNumber) } });
-      await giveInfo(s, 'order');
+      await giveInfo(s, 'order', [], order);
     }),
 
     '/afterhours': flow((s) => {
@@ -674,7 +673,13 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
         if (!['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(status)) return EMPTY_TWIML;
         const state = await states.get(callSid);
         const duration = Number.parseInt(params.CallDuration ?? '', 10);
-        await ivr.callEnded(callSid, { status, durationSeconds: Number.isFinite(duration) ? duration : null, path: state?.pendingPath ?? [], selfServed: state?.selfServed ?? false });
+        await ivr.callEnded(callSid, {
+          status,
+          durationSeconds: Number.isFinite(duration) ? duration : null,
+          path: state?.pendingPath ?? [],
+          selfServed: state?.selfServed ?? false,
+          ...(state ? { facts: { language: state.lang, tty: state.tty, recordingDeclined: state.recordingDeclined, entered: enteredOf(state) } } : {}),
+        });
         await states.remove(callSid);
         return EMPTY_TWIML;
       },

@@ -234,6 +234,13 @@ export function createIvrService(deps: IvrServiceDeps) {
 
   const notFoundCall = () => new NotFoundError('call', 'ivr.call_not_found', 'No such call.');
 
+  /** The screen pop: a customer is named only when exactly one active customer has the caller's number. */
+  async function matchCustomer(callerId: string): Promise<Pick<CallRecordDoc, 'customerId' | 'customerName' | 'customerMatches'>> {
+    const matches = /^\+[1-9]\d{6,14}$/.test(callerId) ? await deps.customersByPhone(callerId) : [];
+    const single = matches.length === 1 ? matches[0]! : undefined;
+    return { customerId: single?.id ?? null, customerName: single ? `${single.firstName} ${single.lastName}`.trim() : null, customerMatches: matches.length };
+  }
+
   return {
     activeConfig,
     /** The last config read (or the shipped one), without touching the store: what error answers are rendered with. */
@@ -268,10 +275,11 @@ export function createIvrService(deps: IvrServiceDeps) {
       return Number((await redis.get(`${redisPrefix}:ivr:verify-fail:${hmac('ivr-caller', callerId).slice(0, 16)}`)) ?? 0);
     },
 
-    /** Creates the call record (idempotent for a retried webhook) and finds who is calling. */
-    async callStarted(start: CallStart): Promise<{ customerId: string | null }> {
-      const matches = /^\+[1-9]\d{6,14}$/.test(start.callerId) ? await deps.customersByPhone(start.callerId) : [];
-      const single = matches.length === 1 ? matches[0]! : undefined;
+    /**
+     * Creates the call record (idempotent for a retried webhook). Who is calling is looked up only
+     * when a person will need it (the queue, a callback), keeping the first answer fast.
+     */
+    async callStarted(start: CallStart): Promise<void> {
       const record: CallRecordDoc = {
         _id: start.callSid,
         callerId: start.callerId,
@@ -279,9 +287,9 @@ export function createIvrService(deps: IvrServiceDeps) {
         language: null,
         tty: false,
         recordingDeclined: false,
-        customerId: single?.id ?? null,
-        customerName: single ? `${single.firstName} ${single.lastName}`.trim() : null,
-        customerMatches: matches.length,
+        customerId: null,
+        customerName: null,
+        customerMatches: 0,
         startedAt: clock(),
         day: start.day,
         hour: start.hour,
@@ -303,7 +311,6 @@ export function createIvrService(deps: IvrServiceDeps) {
         // Twilio retried the voice webhook: the record is there already.
         if (!isDuplicateKey(error)) throw error;
       }
-      return { customerId: single?.id ?? null };
     },
 
     /** Writes path steps and call facts that changed (language, TTY, recording choice). */
@@ -320,27 +327,15 @@ export function createIvrService(deps: IvrServiceDeps) {
       );
     },
 
-    /** The caller got what they called for from the IVR; stays the outcome unless they then reach a rep or ask for a callback. */
-    async markSelfServed(callSid: string, path: PathStep[], facts: { language: IvrLanguage | null; tty: boolean; recordingDeclined: boolean; entered?: Record<string, string> }): Promise<void> {
-      await updateCall(
-        callSid,
-        (record) => ({
-          language: facts.language,
-          tty: facts.tty,
-          recordingDeclined: facts.recordingDeclined,
-          entered: { ...record.entered, ...(facts.entered ?? {}) },
-          ...(record.outcome === 'in_progress' ? { outcome: 'self_served' as const } : {}),
-        }),
-        path,
-      );
-    },
-
     /** The caller joins the queue: listed for reps and announced to the console. */
     async callQueued(entry: QueueEntry): Promise<void> {
       const now = clock();
+      const caller = (await Calls.findById(entry.callSid, { callerId: 1 }).lean<Pick<CallRecordDoc, 'callerId'>>())?.callerId;
+      const customer = caller ? await matchCustomer(caller) : undefined;
       const record = await updateCall(
         entry.callSid,
         (current) => ({
+          ...(customer ?? {}),
           language: entry.language,
           tty: entry.tty,
           recordingDeclined: entry.recordingDeclined,
@@ -437,13 +432,23 @@ export function createIvrService(deps: IvrServiceDeps) {
     },
 
     /** Twilio's status callback: the call is over. Settles the outcome and the report flags. */
-    async callEnded(callSid: string, input: { status: string; durationSeconds: number | null; path: PathStep[]; selfServed: boolean }): Promise<void> {
+    async callEnded(
+      callSid: string,
+      input: { status: string; durationSeconds: number | null; path: PathStep[]; selfServed: boolean; facts?: { language: IvrLanguage | null; tty: boolean; recordingDeclined: boolean; entered: Record<string, string> } },
+    ): Promise<void> {
       const now = clock();
       await updateCall(
         callSid,
         (record) => {
           if (record.endedAt) return undefined;
           const set: Partial<CallRecordDoc> = { endedAt: now, durationSeconds: input.durationSeconds, finalStatus: input.status };
+          if (input.facts) {
+            // What the call's state knew and no milestone wrote yet (a self-served call writes nothing before this).
+            set.language = input.facts.language ?? record.language;
+            set.tty = input.facts.tty || record.tty;
+            set.recordingDeclined = input.facts.recordingDeclined || record.recordingDeclined;
+            set.entered = { ...input.facts.entered, ...record.entered };
+          }
           if (record.outcome === 'queued') {
             // The Enqueue action normally says so first; if it was lost, the wait runs to the hangup.
             set.outcome = 'abandoned';
@@ -466,7 +471,8 @@ export function createIvrService(deps: IvrServiceDeps) {
 
     /** A callback task from the IVR (after hours, or instead of waiting). One per call. */
     async requestCallback(input: { callSid: string; phone: string; phoneSource: 'caller_id' | 'entered'; bestTime: string; language: IvrLanguage; path: PathStep[] }): Promise<CallbackDoc> {
-      const record = await Calls.findById(input.callSid, { customerId: 1 }).lean<Pick<CallRecordDoc, 'customerId'>>();
+      const record = await Calls.findById(input.callSid, { customerId: 1, callerId: 1 }).lean<Pick<CallRecordDoc, 'customerId' | 'callerId'>>();
+      const customer = record && !record.customerId ? await matchCustomer(record.callerId) : undefined;
       const doc: CallbackDoc = {
         _id: randomUUID(),
         callSid: input.callSid,
@@ -474,7 +480,7 @@ export function createIvrService(deps: IvrServiceDeps) {
         phoneSource: input.phoneSource,
         bestTime: input.bestTime.slice(0, 120),
         language: input.language,
-        customerId: record?.customerId ?? null,
+        customerId: record?.customerId ?? customer?.customerId ?? null,
         status: 'open',
         requestedAt: clock(),
         claimedBy: null,
@@ -492,7 +498,7 @@ export function createIvrService(deps: IvrServiceDeps) {
         if (!isDuplicateKey(error)) throw error;
         stored = (await Callbacks.findOne({ callSid: input.callSid }).lean<CallbackDoc>()) ?? doc;
       }
-      await updateCall(input.callSid, () => ({ outcome: 'callback', callbackId: stored._id, abandonedIn: null }), input.path);
+      await updateCall(input.callSid, () => ({ ...(customer ?? {}), language: input.language, outcome: 'callback', callbackId: stored._id, abandonedIn: null }), input.path);
       await events.publish('callback.requested', { callbackId: stored._id, callSid: input.callSid, bestTime: stored.bestTime });
       return stored;
     },

@@ -73,6 +73,8 @@ const CALL_SID = /^CA[0-9a-f]{32}$/;
 /** Caller ids Twilio sends for withheld numbers: they cannot be called back. */
 const WITHHELD_NUMBERS = new Set(['+266696687', '+7378742833', '+2562533', '+8656696', '+86282452253']);
 const MAX_PATH_BUFFER = 40;
+/** Twilio's class hint for spoken digit strings: order numbers, ZIP codes and phone numbers come out as digits. */
+const DIGITS_HINT = '$OOV_CLASS_DIGIT_SEQUENCE';
 const VERIFICATION_FAILURES_PER_HOUR = 10;
 
 export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
@@ -174,11 +176,11 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
   }
 
   function orderNumberPrompt(s: Session, preface: string[] = []): void {
-    s.twiml.gather(s.lang, { action: '/ivr/order/number', numDigits: 8, finishOnKey: '#', timeout: timeoutFor(s) }, (say) => say(s.lang, ...preface, p(s, 'orderNumber')));
+    s.twiml.gather(s.lang, { action: '/ivr/order/number', numDigits: 8, finishOnKey: '#', timeout: timeoutFor(s), hints: [DIGITS_HINT] }, (say) => say(s.lang, ...preface, p(s, 'orderNumber')));
   }
 
   function zipPrompt(s: Session, preface: string[] = []): void {
-    s.twiml.gather(s.lang, { action: '/ivr/order/zip', numDigits: 5, finishOnKey: '#', timeout: timeoutFor(s) }, (say) => say(s.lang, ...preface, p(s, 'billingZip')));
+    s.twiml.gather(s.lang, { action: '/ivr/order/zip', numDigits: 5, finishOnKey: '#', timeout: timeoutFor(s), hints: [DIGITS_HINT] }, (say) => say(s.lang, ...preface, p(s, 'billingZip')));
   }
 
   function goodbye(s: Session, preface: string[] = []): void {
@@ -295,7 +297,7 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
   }
 
   function callbackNumberPrompt(s: Session, preface: string[] = []): void {
-    s.twiml.gather(s.lang, { action: '/ivr/callback/number', finishOnKey: '#', timeout: timeoutFor(s) }, (say) => say(s.lang, ...preface, p(s, 'callbackEnterNumber')));
+    s.twiml.gather(s.lang, { action: '/ivr/callback/number', finishOnKey: '#', timeout: timeoutFor(s), hints: [DIGITS_HINT] }, (say) => say(s.lang, ...preface, p(s, 'callbackEnterNumber')));
   }
 
   function bestTimePrompt(s: Session, preface: string[] = []): void {

@@ -451,11 +451,14 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
       const ref = ivr.orderRef(digits);
       if (!isValidOrderNumber(digits)) {
         step(s, 'order_number', 'invalid', ref);
+        // The keyed reference, never the digits: repeated guesses stay visible without the numbers.
+        logger.info({ callSid: s.state.callSid, ref, attempt: s.state.orderAttempts + 1 }, 'IVR order number failed its check digit');
         return orderFailure(s, () => orderNumberPrompt(s, [p(s, 'orderNumberInvalid')]), p(s, 'orderNumberInvalid'));
       }
       // Whether such an order exists is not said until the ZIP matches too.
       const order = await orders.findByNumber(digits);
       s.state.candidateOrderId = order?._id ?? null;
+      s.state.candidateRef = ref;
       step(s, 'order_number', 'accepted', ref);
       s.state.misses = 0;
       zipPrompt(s);
@@ -470,14 +473,17 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
       const candidate = s.state.candidateOrderId;
       const order = candidate ? await orders.get(candidate).catch(() => undefined) : undefined;
       if (!order || zip.length !== 5 || !ivr.zipMatches(zip, order.billingAddress?.postalCode)) {
-        step(s, 'order_zip', 'not_verified');
-        s.state.candidateOrderId = undefined;
+        step(s, 'order_zip', 'not_verified', s.state.candidateRef);
         const recent = await ivr.countVerificationFailure(s.state.callerId);
+        logger.info({ callSid: s.state.callSid, ref: s.state.candidateRef, attempt: s.state.orderAttempts + 1, callerFailuresThisHour: recent }, 'IVR order verification failed');
+        s.state.candidateOrderId = undefined;
+        s.state.candidateRef = undefined;
         if (recent >= VERIFICATION_FAILURES_PER_HOUR) s.state.orderAttempts = s.config.input.maxAttempts;
         return orderFailure(s, () => orderNumberPrompt(s, [p(s, 'orderNotVerified')]), p(s, 'orderNotVerified'));
       }
       s.state.verifiedOrder = { orderId: order._id, orderNumber: order.orderNumber };
       s.state.candidateOrderId = undefined;
+      s.state.candidateRef = undefined;
       s.state.orderAttempts = 0;
       step(s, 'order_zip', 'verified');
       await giveInfo(s, 'order', [], order);

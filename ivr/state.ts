@@ -27,6 +27,8 @@ export interface CallState {
   orderAttempts: number;
   /** After a check-digit-valid number: the order it names, or null when none does (not revealed until the ZIP step). */
   candidateOrderId?: string | null;
+  /** Keyed reference of that entered number (for the path and logs). */
+  candidateRef?: string | undefined;
   verifiedOrder?: { orderId: string; orderNumber: string };
   /** What "hear that again" repeats. */
   lastInfo?: string;

@@ -207,6 +207,11 @@ describe('IVR flows: every menu path with the simulated call', function () {
       expectHealthy(call);
       const stored = await record(ctx, call.callSid);
       expect(stored.path.filter((p) => p.node === 'order_zip').map((p) => p.result)).to.deep.equal(['not_verified', 'not_verified', 'verified']);
+      // Failed verifications are logged with the keyed reference of the number, never the digits.
+      const failures = capturedLogLines.filter((line) => line.includes('IVR order verification failed') && line.includes(call.callSid));
+      expect(failures).to.have.length(2);
+      expect(JSON.parse(failures[0]!).ref).to.equal(stored.path.find((p) => p.node === 'order_number')?.ref);
+      expect(failures.join('\n')).not.to.contain(order.orderNumber).and.not.to.contain(unknown).and.not.to.contain('10002');
     });
 
     it('silence or nonsense at the main menu three times reaches a rep; silence at the language menu defaults to English', async () => {

@@ -103,17 +103,6 @@ export async function insertOrder(
   }
 }
 
-/** Polls until `check` passes (Twilio's callbacks are fire-and-forget for the caller). */
-export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 export interface StandInRequest {
   method: string;
   path: string;

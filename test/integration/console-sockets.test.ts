@@ -70,7 +70,7 @@ describe('agent console: socket namespaces, permissions and revocation', functio
     const socket = await open(ctx, '/calls', { token });
     opened.push(socket);
     const received = new Promise<{ id: string; type: string }>((resolve) => socket.once('domain-event', resolve));
-    await ctx.services.core.events.publish('call.waiting', { callSid: 'CA1', queue: 'reps', callerId: '+12025550100', customerId: null, language: 'en', entered: {}, recordingDeclined: false });
+    await ctx.services.core.events.publish('call.waiting', { callSid: 'CA1', queue: 'reps', callerId: '+12025550100', customerId: null, language: 'en', entered: {}, recordingDeclined: false, tty: false });
     const first = await received;
     expect(first.type).to.equal('call.waiting');
     socket.close();

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Clock } from '../../platform/clock.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { ConflictError, ValidationError } from '../../platform/errors.ts';
 import { idempotencyModel } from './model.ts';
 
@@ -18,7 +19,7 @@ export interface StoredResponse {
  * while the first is still running is a 409 too (the client retries later). Keys live 24 h.
  * The unique _id makes the claim safe across API processes without transactions.
  */
-export function createIdempotencyService({ mongo, clock, secret, ttlMs = DAY_MS }: { mongo: Connection; clock: Clock; secret: string; ttlMs?: number }) {
+export function createIdempotencyService({ mongo, clock, secret, logger, ttlMs = DAY_MS }: { mongo: Connection; clock: Clock; secret: string; logger: Pick<Logger, 'warn'>; ttlMs?: number }) {
   const Records = idempotencyModel(mongo);
 
   // Keyed: a checkout body holds a card number, and a plain hash of one can be brute-forced.
@@ -55,11 +56,18 @@ export function createIdempotencyService({ mongo, clock, secret, ttlMs = DAY_MS 
       try {
         response = await execute();
       } catch (error) {
-        // A failure that changed nothing can be retried with the same key: forget the claim.
-        await Records.deleteOne({ _id: id, state: 'pending' });
+        // A failure that changed nothing can be retried with the same key: forget the claim. If
+        // forgetting fails too, the caller still gets the real reason (sold out, declined...), not
+        // the database's; the claim then answers "in progress" until it expires.
+        await Records.deleteOne({ _id: id, state: 'pending' }).catch((cause: Error) => logger.warn({ err: cause.message, scope }, 'idempotency claim not released after a failure'));
         throw error;
       }
-      await Records.updateOne({ _id: id }, { $set: { state: 'done', status: response.status, body: response.body } });
+      // The work is done (an order exists now): answer it even if the answer cannot be stored. An
+      // error here would tell a shopper whose order was placed that it failed, and a new attempt
+      // under a new key would order twice.
+      await Records.updateOne({ _id: id }, { $set: { state: 'done', status: response.status, body: response.body } }).catch((cause: Error) =>
+        logger.warn({ err: cause.message, scope }, 'idempotency result not stored; a retry with this key is told it is in progress until the key expires'),
+      );
       return { ...response, replayed: false };
     },
     async purgeExpired(): Promise<number> {

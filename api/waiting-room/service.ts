@@ -225,8 +225,9 @@ export function createWaitingRoomService(deps: WaitingRoomServiceDeps): WaitingR
     const parts = typeof token === 'string' ? token.split('.') : [];
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw invalid();
     const [payload, signature] = parts as [string, string];
-    const expected = sign(payload);
-    const given = Buffer.from(signature, 'base64url');
+    // Compared as text: decoded bytes would also accept other spellings of the last base64 character.
+    const expected = Buffer.from(sign(payload).toString('base64url'));
+    const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     let claims: { r?: unknown; v?: unknown; e?: unknown };
     try {

@@ -50,3 +50,14 @@ describe('unsubscribe links', () => {
     expect(listUnsubscribeHeaders({ url })['List-Unsubscribe']).to.equal(`<${url}>`);
   });
 });
+
+describe('unsubscribe tokens: canonical encoding only', () => {
+  it('refuses a token whose last character differs only in unused bits', () => {
+    const token = unsubscribeToken(SECRET, { customerId: CUSTOMER, topic: 'news_releases' });
+    const last = token.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
+    expect(verifyUnsubscribeToken(SECRET, token)).to.not.equal(undefined);
+    expect(verifyUnsubscribeToken(SECRET, `${token.slice(0, -1)}${sibling}`)).to.equal(undefined);
+  });
+});

@@ -34,8 +34,10 @@ export function verifyUnsubscribeToken(secret: string, token: string): Unsubscri
   const customerId = decoded.slice(0, separator);
   const topic = decoded.slice(separator + 1);
   if (!/^[0-9a-f-]{36}$/i.test(customerId) || !(NEWSLETTER_TOPICS as readonly string[]).includes(topic)) return undefined;
-  const given = Buffer.from(match[2]!, 'base64url');
-  const expected = mac(secret, customerId, topic);
+  // Compare the text, not decoded bytes: the last base64 character carries two unused bits, so
+  // several spellings decode to the same MAC and a decoded comparison would accept them all.
+  const given = Buffer.from(match[2]!, 'utf8');
+  const expected = Buffer.from(mac(secret, customerId, topic).toString('base64url'), 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   return { customerId, topic: topic as NewsletterTopic };
 }

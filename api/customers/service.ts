@@ -564,7 +564,9 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
       let customerId: string | undefined;
       let created = false;
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && !customerId; attempt += 1) {
-        const existing = await Customer.findOne({ emailKey }).lean<CustomerDoc>();
+        // Most checkout guests are new: create first and look the email up only once it proves
+        // taken (the unique emailKey says so), saving a round trip on nearly every guest order.
+        const existing = attempt === 0 ? null : await Customer.findOne({ emailKey }).lean<CustomerDoc>();
         if (existing) {
           const set = { firstName: data.firstName, lastName: data.lastName, phone: data.phone, updatedAt: clock() };
           const result = await Customer.updateOne({ _id: existing._id, version: existing.version }, { $set: set, $inc: { version: 1 } });

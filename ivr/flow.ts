@@ -187,6 +187,9 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
     s.twiml.say(s.lang, ...preface, p(s, 'goodbye')).hangup();
   }
 
+  /** Queue name -> the SID Twilio's wait requests named for it (saves each later caller a record write). */
+  const queueSids = new Map<string, string>();
+
   // --- information -------------------------------------------------------------------------------
 
   let releasesCache: { at: number; items: ProductPublic[] } | undefined;
@@ -259,9 +262,15 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
     const entered: Record<string, string> = { reason, ...enteredOf(s.state) };
     if (!s.state.verifiedOrder && s.state.orderAttempts > 0) entered.orderVerification = `failed ${s.state.orderAttempts} time${s.state.orderAttempts === 1 ? '' : 's'}`;
     if (s.state.lastInfo) entered.heard = s.state.lastInfo.startsWith('message:') ? 'message' : s.state.lastInfo;
+    const queue = s.config.queue.name;
+    // A queue keeps its SID, so after the first caller the record gets it with this write; the
+    // wait request still checks it, and a different one (a recreated queue) is written then.
+    const knownSid = queueSids.get(queue);
     await ivr.callQueued({
       callSid: s.state.callSid,
-      queue: s.config.queue.name,
+      callerId: s.state.callerId,
+      queue,
+      ...(knownSid ? { queueSid: knownSid } : {}),
       language: s.lang,
       tty: s.state.tty,
       recordingDeclined: s.state.recordingDeclined,
@@ -269,7 +278,9 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
       path: takePath(s),
     });
     s.state.queued = true;
-    s.twiml.say(s.lang, ...preface, p(s, 'queueEntering')).enqueue(s.config.queue.name);
+    s.state.queueName = queue;
+    if (knownSid) s.state.queueSid = knownSid;
+    s.twiml.say(s.lang, ...preface, p(s, 'queueEntering')).enqueue(queue);
   }
 
   function afterHours(s: Session, preface: string[] = []): void {
@@ -569,6 +580,7 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
         if (params.QueueSid && /^QU[0-9a-f]{32}$/.test(params.QueueSid) && s.state.queueSid !== params.QueueSid) {
           await ivr.queueSidSeen(s.state.callSid, params.QueueSid);
           s.state.queueSid = params.QueueSid;
+          if (s.state.queueName) queueSids.set(s.state.queueName, params.QueueSid);
           await states.save(s.state);
         }
         const minutes = Math.max(1, Math.ceil((position * s.config.queue.secondsPerCallerAhead) / 60));

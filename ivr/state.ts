@@ -33,8 +33,10 @@ export interface CallState {
   /** What "hear that again" repeats. */
   lastInfo?: string;
   callbackPhone?: { phone: string; source: 'caller_id' | 'entered' };
-  /** Twilio's queue, once a wait request named it. */
+  /** Twilio's queue, once a wait request named it (or an earlier caller's did: see the flow's queue SIDs). */
   queueSid?: string;
+  /** The queue the caller was last put in: whose SID a wait request names. */
+  queueName?: string;
   /** Pressed the callback key while waiting: the Enqueue action sends the caller to the callback flow. */
   wantsCallback?: boolean;
   queued: boolean;

@@ -79,7 +79,11 @@ export interface CallStart {
 
 export interface QueueEntry {
   callSid: string;
+  /** The caller id the call's state holds; read from the record when absent. */
+  callerId?: string;
   queue: string;
+  /** The queue's SID when an earlier caller's wait request already named it, so no later write is needed for it. */
+  queueSid?: string;
   language: IvrLanguage;
   tty: boolean;
   recordingDeclined: boolean;
@@ -330,7 +334,7 @@ export function createIvrService(deps: IvrServiceDeps) {
     /** The caller joins the queue: listed for reps and announced to the console. */
     async callQueued(entry: QueueEntry): Promise<void> {
       const now = clock();
-      const caller = (await Calls.findById(entry.callSid, { callerId: 1 }).lean<Pick<CallRecordDoc, 'callerId'>>())?.callerId;
+      const caller = entry.callerId || (await Calls.findById(entry.callSid, { callerId: 1 }).lean<Pick<CallRecordDoc, 'callerId'>>())?.callerId;
       const customer = caller ? await matchCustomer(caller) : undefined;
       const record = await updateCall(
         entry.callSid,
@@ -344,7 +348,7 @@ export function createIvrService(deps: IvrServiceDeps) {
           abandonedIn: null,
           queue: {
             name: entry.queue,
-            sid: current.queue?.sid ?? null,
+            sid: entry.queueSid ?? current.queue?.sid ?? null,
             // A caller sent back after a rep did not answer keeps the original wait start.
             enqueuedAt: current.queue?.enqueuedAt && !current.queue.leftAt ? current.queue.enqueuedAt : now,
             leftAt: null,

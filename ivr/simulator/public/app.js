@@ -12,6 +12,7 @@ const ui = {
   hangup: $('hangup-button'),
   state: $('call-state'),
   queue: $('call-queue'),
+  rep: $('call-rep'),
   sid: $('call-sid'),
   listening: $('listening'),
   entry: $('entry'),
@@ -87,19 +88,26 @@ function applyView(view) {
   current = { ...(current ?? {}), id: view.id, state: view.state, gather: view.gather, next: Math.max(current?.next ?? 0, view.next) };
   ui.state.textContent = view.state;
   ui.queue.textContent = view.queue ? `in queue “${view.queue}”` : '';
+  showRepLeg(view.repLeg);
   ui.sid.textContent = view.callSid;
   view.events.forEach((event, i) => addEvent(view.next - view.events.length + i, event));
   if (view.state === 'completed' || view.state === 'failed') closeStream();
   updateControls();
 }
 
-function applyState({ state, queue }) {
+function applyState({ state, queue, repLeg }) {
   if (!current) return;
   current.state = state;
   ui.state.textContent = state;
   ui.queue.textContent = queue ? `in queue “${queue}”` : '';
+  showRepLeg(repLeg);
   if (state === 'awaiting_input' || state === 'completed' || state === 'failed') void refresh();
   updateControls();
+}
+
+// A rep accepted (here or anywhere else through the staff API): the caller is talking to them.
+function showRepLeg(repLeg) {
+  ui.rep.textContent = repLeg ? `Connected to a representative (${repLeg.recorded ? 'recorded' : 'not recorded'})` : '';
 }
 
 async function refresh() {

@@ -27,7 +27,6 @@ import { createAddressService } from './addresses/service.ts';
 import { createVisitorTokens } from './waiting-room/visitors.ts';
 import { createSubscriptionService } from './subscriptions/service.ts';
 import { createEmailService } from './email/service.ts';
-import { DEFAULT_STORE_NAME } from '../workers/email/render.ts';
 import { createFraudService } from './fraud/service.ts';
 import { createIvrService } from './ivr/service.ts';
 import { createPhoneNetwork } from '../ivr/phone-network.ts';
@@ -96,7 +95,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     customers,
     mailbox: core.mailbox,
     appSecret: core.secrets.appSecret,
-    brand: { storeName: DEFAULT_STORE_NAME, baseUrl: core.config.http.publicBaseUrl ?? `http://localhost:${core.config.http.port}` },
+    brand: { storeName: core.config.storeName, baseUrl: core.config.http.publicBaseUrl ?? `http://localhost:${core.config.http.port}` },
     mailFrom: core.config.smtp.from,
   });
   const checkout = createCheckoutService({

@@ -78,6 +78,10 @@ export const EnvSchema = z
     RESERVATION_TTL_SECONDS: positiveInt(600),
     AUDIT_RETENTION_MONTHS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(12, 'audit entries are kept at least 12 months').default(12)),
     SHUTDOWN_GRACE_SECONDS: positiveInt(20),
+    STORE_NAME: z.preprocess(emptyToUndefined, z.string().min(2).max(60).default('Mint Store')),
+    WORKER_FRAUD_CONCURRENCY: positiveInt(50),
+    WORKER_PAYMENT_CONCURRENCY: positiveInt(10),
+    EMAIL_RATE_PER_SECOND: positiveInt(50),
     IVR_REQUEST_BUDGET_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(14_000).default(3000)),
   })
   .superRefine((env, ctx) => {
@@ -124,6 +128,8 @@ export interface Config {
   audit: { retentionMonths: number };
   shutdownGraceSeconds: number;
   ivr: { requestBudgetMs: number };
+  storeName: string;
+  workers: { fraudConcurrency: number; paymentConcurrency: number; emailRatePerSecond: number };
 }
 
 export class ConfigError extends Error {
@@ -168,6 +174,8 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     checkout: { reservationTtlSeconds: env.RESERVATION_TTL_SECONDS },
     audit: { retentionMonths: env.AUDIT_RETENTION_MONTHS },
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+    storeName: env.STORE_NAME,
+    workers: { fraudConcurrency: env.WORKER_FRAUD_CONCURRENCY, paymentConcurrency: env.WORKER_PAYMENT_CONCURRENCY, emailRatePerSecond: env.EMAIL_RATE_PER_SECOND },
     ivr: { requestBudgetMs: env.IVR_REQUEST_BUDGET_MS },
   });
 }
@@ -205,6 +213,10 @@ export const CONFIG_DOC: { variable: string; default: string; meaning: string }[
   { variable: 'RESERVATION_TTL_SECONDS', default: '600', meaning: 'how long a cart reservation holds stock' },
   { variable: 'AUDIT_RETENTION_MONTHS', default: '12', meaning: 'minimum audit retention (at least 12)' },
   { variable: 'SHUTDOWN_GRACE_SECONDS', default: '20', meaning: 'time allowed for in-flight work on SIGTERM' },
+  { variable: 'STORE_NAME', default: 'Mint Store', meaning: 'store name in emails' },
+  { variable: 'WORKER_FRAUD_CONCURRENCY', default: '50', meaning: 'fraud checks one workers process runs at once' },
+  { variable: 'WORKER_PAYMENT_CONCURRENCY', default: '10', meaning: 'payment authorisations one workers process runs at once' },
+  { variable: 'EMAIL_RATE_PER_SECOND', default: '50', meaning: 'most emails sent per second (BullMQ limiter, across processes)' },
   { variable: 'IVR_REQUEST_BUDGET_MS', default: '3000', meaning: 'longest an IVR webhook may take before the caller hears the apology and is offered a rep (Twilio gives up at 15 s)' },
 ];
 

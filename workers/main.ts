@@ -39,11 +39,11 @@ export async function startWorkers(runtime: Runtime, options: WorkersOptions = {
 
   // One line per queue worker. Each returns { name, close }.
   const workers: RunningWorker[] = [
-    startFraudWorker(runtime, { concurrency: options.concurrency?.fraud ?? 50 }),
-    startPaymentWorker(runtime, { concurrency: options.concurrency?.payment ?? 10 }),
+    startFraudWorker(runtime, { concurrency: options.concurrency?.fraud ?? runtime.services.core.config.workers.fraudConcurrency }),
+    startPaymentWorker(runtime, { concurrency: options.concurrency?.payment ?? runtime.services.core.config.workers.paymentConcurrency }),
     startMaintenanceWorker(runtime),
     ...startSubscriptionWorkers(runtime),
-    startEmailWorker(runtime),
+    startEmailWorker(runtime, { ratePerSecond: runtime.services.core.config.workers.emailRatePerSecond }),
   ];
   const maintenance = options.maintenance === false ? undefined : startMaintenanceLoop(services, options.maintenance);
 

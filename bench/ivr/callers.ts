@@ -208,3 +208,51 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   result.callerLoopDelayMs = loopDelay(loop, 5);
   return result;
 }
+
+/** Several runs of one scenario (slices interleaved with another's) as one: counts summed, samples pooled. */
+export function mergeResults(name: string, results: readonly ScenarioResult[]): ScenarioResult {
+  const merged: ScenarioResult = {
+    name,
+    lanes: results[0]?.lanes ?? 0,
+    windowMs: 0,
+    windowRequests: 0,
+    windowLatenciesMs: [],
+    totalRequests: 0,
+    byPurpose: {},
+    callsStarted: 0,
+    callsCompleted: 0,
+    windowCalls: 0,
+    byScript: {},
+    httpErrors: {},
+    failures: {},
+    durationMs: 0,
+    callerLoopDelayMs: { p50: 0, p99: 0, max: 0 },
+  };
+  const add = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+  };
+  for (const result of results) {
+    merged.windowMs += result.windowMs;
+    merged.windowRequests += result.windowRequests;
+    for (const ms of result.windowLatenciesMs) merged.windowLatenciesMs.push(ms);
+    merged.totalRequests += result.totalRequests;
+    for (const [purpose, list] of Object.entries(result.byPurpose)) for (const ms of list) (merged.byPurpose[purpose] ??= []).push(ms);
+    merged.callsStarted += result.callsStarted;
+    merged.callsCompleted += result.callsCompleted;
+    merged.windowCalls += result.windowCalls;
+    add(merged.byScript, result.byScript);
+    add(merged.httpErrors, result.httpErrors);
+    for (const [key, { count, example }] of Object.entries(result.failures)) {
+      const entry = (merged.failures[key] ??= { count: 0, example });
+      entry.count += count;
+    }
+    merged.durationMs += result.durationMs;
+    // Slices are short and alike: the worst slice stands for the whole.
+    merged.callerLoopDelayMs = {
+      p50: Math.max(merged.callerLoopDelayMs.p50, result.callerLoopDelayMs.p50),
+      p99: Math.max(merged.callerLoopDelayMs.p99, result.callerLoopDelayMs.p99),
+      max: Math.max(merged.callerLoopDelayMs.max, result.callerLoopDelayMs.max),
+    };
+  }
+  return merged;
+}

@@ -9,7 +9,7 @@ import { describeInfrastructure, startBenchRuntime } from '../lib/runtime.ts';
 import { formatNumber, printTable, type Cell } from '../lib/table.ts';
 import { traceRoundTrips } from '../checkout/profile.ts';
 import { startCallerThread } from './caller-thread.ts';
-import type { ScenarioResult, ScenarioSpec } from './callers.ts';
+import { mergeResults, type ScenarioResult, type ScenarioSpec } from './callers.ts';
 import { ferretStorage, threadCpu } from './process-facts.ts';
 import { attributeRoundTrips, probeServer, type ServerSnapshot } from './server-probe.ts';
 import { openAroundTheClock, placeOrdersThroughCheckout } from './setup.ts';
@@ -32,7 +32,8 @@ import { startStaticTwiml } from './static-twiml.ts';
  * webhook from one call of each script run alone. For a CPU profile run it under
  * `node --cpu-prof --import tsx bench/ivr/run.ts`.
  *
- * Flags: --lanes 50 --seconds 15 (saturation), --callers 1000 --paced-seconds 60 --ramp-seconds 10
+ * Flags: --lanes 50 --seconds 15 --rounds 3 (saturation: the seconds are split into rounds of a static
+ * slice then an IVR slice), --callers 1000 --paced-seconds 60 --ramp-seconds 10
  * --think-min 2000 --think-max 4000 (paced), --orders 24, --skip-saturation, --skip-paced,
  * --profile. Loopback only; every phase is bounded in time (calls under way when a window closes
  * finish their script, at most one call's length). It prints PASS or MISS and exits 0 either way.
@@ -42,6 +43,7 @@ const { values: flags } = parseArgs({
   options: {
     lanes: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
     callers: { type: 'string', default: '1000' },
     'paced-seconds': { type: 'string', default: '60' },
     'ramp-seconds': { type: 'string', default: '10' },
@@ -61,6 +63,8 @@ const rampMs = Number(flags['ramp-seconds']) * 1000;
 const think: [number, number] = [Number(flags['think-min']), Number(flags['think-max'])];
 const TARGET_SHARE_OF_STATIC = 0.5;
 const TARGET_P99_MS = 20;
+const rounds = Math.max(1, Number(flags.rounds));
+const SLICE_SETTLE_MS = 1500;
 const REQUEST_TIMEOUT_MS = 15_000; // Twilio's
 const RUN_HEADERS = ['endpoint', 'callers', 'requests/s', 'calls/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'http errors', 'failed calls', 'apologies'] as const;
 
@@ -101,28 +105,37 @@ try {
   if (warm.callsCompleted === 0) throw new Error(`no IVR call completed in the warm-up: ${JSON.stringify(warm.failures)}`);
 
   if (!flags['skip-saturation']) {
-    const saturation = { lanes, rampMs: 0, settleMs: 2000, windowMs: saturationMs, thinkMs: [0, 0] as [number, number] };
-    const staticRun = await measured(() => callerThread.run(scenario('static TwiML (express)', staticTarget, saturation)));
+    // Alternating slices: load from other processes on a shared machine comes and goes, and
+    // should weigh on both sides of the comparison alike, not on whichever ran second.
+    const slice = { lanes, rampMs: 0, settleMs: SLICE_SETTLE_MS, windowMs: saturationMs / rounds, thinkMs: [0, 0] as [number, number] };
+    const staticSlices: Measured[] = [];
+    const ivrSlices: Measured[] = [];
     probe.reset();
-    const ivrRun = await measured(() => callerThread.run(scenario('IVR webhooks, real paths', ivrTarget, saturation)));
+    for (let round = 0; round < rounds; round += 1) {
+      staticSlices.push(await measured(() => callerThread.run(scenario('static TwiML (express)', staticTarget, slice))));
+      ivrSlices.push(await measured(() => callerThread.run(scenario('IVR webhooks, real paths', ivrTarget, slice))));
+    }
     const ivrServer = probe.snapshot();
+    const staticRun = mergeResults('static TwiML (express)', staticSlices.map((m) => m.result));
+    const ivrRun = mergeResults('IVR webhooks, real paths', ivrSlices.map((m) => m.result));
 
-    printTable(`(a) throughput at saturation: ${lanes} calls in flight, no pauses, ${saturationMs / 1000} s window after 2 s (${machine()})`, RUN_HEADERS, [
-      runRow(staticRun.result),
-      runRow(ivrRun.result, ivrServer),
-    ]);
-    const staticRate = staticRun.result.windowRequests / (saturationMs / 1000);
-    const ivrRate = ivrRun.result.windowRequests / (saturationMs / 1000);
+    printTable(
+      `(a) throughput at saturation: ${lanes} calls in flight, no pauses; ${rounds} alternating slices of ${formatNumber(saturationMs / rounds / 1000)} s each, measured after ${SLICE_SETTLE_MS / 1000} s (${machine()})`,
+      RUN_HEADERS,
+      [runRow(staticRun), runRow(ivrRun, ivrServer)],
+    );
+    const staticRate = staticRun.windowRequests / (staticRun.windowMs / 1000);
+    const ivrRate = ivrRun.windowRequests / (ivrRun.windowMs / 1000);
     const share = ivrRate / staticRate;
-    const clean = errorCount(ivrRun.result, ivrServer) === 0;
+    const clean = errorCount(ivrRun, ivrServer) === 0;
     console.log(
       `target (a) IVR >= ${TARGET_SHARE_OF_STATIC * 100}% of the static endpoint's requests/s: ${share >= TARGET_SHARE_OF_STATIC ? 'PASS' : 'MISS'} ` +
         `(${formatNumber(ivrRate)} vs ${formatNumber(staticRate)} requests/s = ${formatNumber(share * 100)}%)${clean ? '' : '; with errors, see below'}`,
     );
-    printFailures(ivrRun.result, ivrServer);
-    printSteps(`IVR webhooks at saturation, by step (server: arrival to last byte; caller: as the simulated Twilio saw it)`, ivrRun.result, ivrServer);
-    printCpu('CPU during the static run', staticRun.cpu, staticRun.result.totalRequests, staticRun.result.durationMs);
-    printCpu('CPU during the IVR run', ivrRun.cpu, ivrRun.result.totalRequests, ivrRun.result.durationMs);
+    printFailures(ivrRun, ivrServer);
+    printSteps(`IVR webhooks at saturation, by step (server: arrival to last byte; caller: as the simulated Twilio saw it)`, ivrRun, ivrServer);
+    printCpu('CPU during the static slices', staticSlices, staticRun.totalRequests, staticRun.durationMs);
+    printCpu('CPU during the IVR slices', ivrSlices, ivrRun.totalRequests, ivrRun.durationMs);
   }
 
   if (!flags['skip-paced']) {
@@ -149,7 +162,7 @@ try {
       ['server (API and IVR)', server.loopDelayMs.p50, server.loopDelayMs.p99, server.loopDelayMs.max],
       ['callers (simulated Twilio)', result.callerLoopDelayMs.p50, result.callerLoopDelayMs.p99, result.callerLoopDelayMs.max],
     ]);
-    printCpu('CPU during the paced run', paced.cpu, result.totalRequests, result.durationMs);
+    printCpu('CPU during the paced run', [paced], result.totalRequests, result.durationMs);
   }
 
   // Every call that ended must have a closed record: a status callback that failed quietly (its
@@ -179,7 +192,12 @@ interface CpuWindow {
   threadsAfter: ReturnType<typeof threadCpu>;
 }
 
-async function measured(run: () => Promise<ScenarioResult>): Promise<{ result: ScenarioResult; cpu: CpuWindow }> {
+interface Measured {
+  result: ScenarioResult;
+  cpu: CpuWindow;
+}
+
+async function measured(run: () => Promise<ScenarioResult>): Promise<Measured> {
   const before = sampleCpu();
   const threadsBefore = threadCpu();
   const result = await run();
@@ -227,16 +245,32 @@ function printSteps(title: string, result: ScenarioResult, server: ServerSnapsho
   printTable(title, ['step', 'requests', 'p50 ms', 'p99 ms', 'max ms'], rows);
 }
 
-function printCpu(title: string, { before, after, threadsBefore, threadsAfter }: CpuWindow, requests: number, durationMs: number) {
-  if (!before || !after || requests === 0) return;
-  const rows: Cell[][] = cpuBetween(before, after).map(({ group, seconds }) => [group, seconds, (seconds * 1000) / requests]);
-  if (threadsBefore && threadsAfter) {
-    const main = threadsAfter.main - threadsBefore.main;
-    const others = Math.max(0, threadsAfter.others - threadsBefore.others);
-    const at = rows.findIndex((row) => String(row[0]).startsWith('this process')) + 1;
-    rows.splice(at, 0, ['  main thread (the app: HTTP, IVR, drivers)', main, (main * 1000) / requests], ['  other threads (callers, GC, I/O)', others, (others * 1000) / requests]);
+function printCpu(title: string, runs: readonly Measured[], requests: number, durationMs: number) {
+  if (requests === 0 || runs.some(({ cpu }) => !cpu.before || !cpu.after)) return;
+  const byGroup = new Map<string, number>();
+  let main = 0;
+  let others = 0;
+  for (const { cpu } of runs) {
+    for (const { group, seconds } of cpuBetween(cpu.before!, cpu.after!)) byGroup.set(group, (byGroup.get(group) ?? 0) + seconds);
+    if (cpu.threadsBefore && cpu.threadsAfter) {
+      main += cpu.threadsAfter.main - cpu.threadsBefore.main;
+      others += Math.max(0, cpu.threadsAfter.others - cpu.threadsBefore.others);
+    }
   }
+  const machineRows = ['machine busy (all cores)', 'machine capacity (all cores)'];
+  const rows: Cell[][] = [...byGroup]
+    .filter(([group]) => !machineRows.includes(group))
+    .sort((a, b) => b[1] - a[1])
+    .map(([group, seconds]) => [group, seconds, (seconds * 1000) / requests]);
+  const at = rows.findIndex((row) => String(row[0]).startsWith('this process')) + 1;
+  if (at > 0) rows.splice(at, 0, ['  main thread (the app: HTTP, IVR, drivers)', main, (main * 1000) / requests], ['  other threads (callers, GC, I/O)', others, (others * 1000) / requests]);
+  for (const group of machineRows) rows.push([group, byGroup.get(group) ?? 0, ((byGroup.get(group) ?? 0) * 1000) / requests]);
   printTable(`${title} (${requests} requests, ${formatNumber(durationMs / 1000)} s)`, ['process', 'CPU s', 'CPU ms per request'], rows);
+  const capacity = byGroup.get('machine capacity (all cores)') ?? 0;
+  const elsewhere = byGroup.get('everything else') ?? 0;
+  if (capacity > 0 && elsewhere / capacity > 0.1) {
+    console.log(`note: other processes on this machine used ${formatNumber((elsewhere / capacity) * 100)}% of its CPU during this measurement; the figures are lower than on a quiet machine`);
+  }
 }
 
 /** One call of each script, one at a time, with every Mongo and Redis command counted against its webhook. */

@@ -11,7 +11,7 @@ import { traceRoundTrips } from '../checkout/profile.ts';
 import { startCallerThread } from './caller-thread.ts';
 import { mergeResults, type ScenarioResult, type ScenarioSpec } from './callers.ts';
 import { ferretStorage, threadCpu } from './process-facts.ts';
-import { attributeRoundTrips, probeServer, type ServerSnapshot } from './server-probe.ts';
+import { attributeRoundTrips, captureLoggedProblems, probeServer, type LoggedProblems, type ServerSnapshot } from './server-probe.ts';
 import { openAroundTheClock, placeOrdersThroughCheckout } from './setup.ts';
 import { startStaticTwiml } from './static-twiml.ts';
 
@@ -111,11 +111,13 @@ try {
     const staticSlices: Measured[] = [];
     const ivrSlices: Measured[] = [];
     probe.reset();
+    const logged = captureLoggedProblems(services.core.logger);
     for (let round = 0; round < rounds; round += 1) {
       staticSlices.push(await measured(() => callerThread.run(scenario('static TwiML (express)', staticTarget, slice))));
       ivrSlices.push(await measured(() => callerThread.run(scenario('IVR webhooks, real paths', ivrTarget, slice))));
     }
     const ivrServer = probe.snapshot();
+    logged.stop();
     const staticRun = mergeResults('static TwiML (express)', staticSlices.map((m) => m.result));
     const ivrRun = mergeResults('IVR webhooks, real paths', ivrSlices.map((m) => m.result));
 
@@ -132,7 +134,7 @@ try {
       `target (a) IVR >= ${TARGET_SHARE_OF_STATIC * 100}% of the static endpoint's requests/s: ${share >= TARGET_SHARE_OF_STATIC ? 'PASS' : 'MISS'} ` +
         `(${formatNumber(ivrRate)} vs ${formatNumber(staticRate)} requests/s = ${formatNumber(share * 100)}%)${clean ? '' : '; with errors, see below'}`,
     );
-    printFailures(ivrRun, ivrServer);
+    printFailures(ivrRun, ivrServer, logged);
     printSteps(`IVR webhooks at saturation, by step (server: arrival to last byte; caller: as the simulated Twilio saw it)`, ivrRun, ivrServer);
     printCpu('CPU during the static slices', staticSlices, staticRun.totalRequests, staticRun.durationMs);
     printCpu('CPU during the IVR slices', ivrSlices, ivrRun.totalRequests, ivrRun.durationMs);
@@ -141,8 +143,10 @@ try {
   if (!flags['skip-paced']) {
     probe.reset();
     const spec = scenario(`${callers} callers pausing ${think[0] / 1000}-${think[1] / 1000} s`, ivrTarget, { lanes: callers, rampMs, settleMs: rampMs, windowMs: pacedMs, thinkMs: think });
+    const logged = captureLoggedProblems(services.core.logger);
     const paced = await measured(() => callerThread.run(spec));
     const server = probe.snapshot();
+    logged.stop();
     const { result } = paced;
     const sorted = [...result.windowLatenciesMs].sort((a, b) => a - b);
     printTable(
@@ -156,7 +160,7 @@ try {
       `target (b) p99 < ${TARGET_P99_MS} ms with no errors: ${p99 < TARGET_P99_MS && errors === 0 ? 'PASS' : 'MISS'} ` +
         `(p50 ${formatNumber(percentile(sorted, 50))} ms, p99 ${formatNumber(p99)} ms, ${errors} errors; ${result.callsStarted} calls, ${result.totalRequests} requests, ${formatNumber(result.durationMs / 1000)} s with the drain)`,
     );
-    printFailures(result, server);
+    printFailures(result, server, logged);
     printSteps('paced calls by step (server: arrival to last byte; caller: as the simulated Twilio saw it)', result, server);
     printTable('event-loop delay during the paced run (ms)', ['thread', 'p50', 'p99', 'max'], [
       ['server (API and IVR)', server.loopDelayMs.p50, server.loopDelayMs.p99, server.loopDelayMs.max],
@@ -219,7 +223,7 @@ function errorCount(result: ScenarioResult, server: ServerSnapshot): number {
   return httpErrors + failed + Object.values(server.apologies).reduce((a, b) => a + b, 0);
 }
 
-function printFailures(result: ScenarioResult, server: ServerSnapshot) {
+function printFailures(result: ScenarioResult, server: ServerSnapshot, logged: LoggedProblems) {
   const rows: Cell[][] = [
     ...Object.entries(result.httpErrors).map(([what, count]) => [`http ${what}`, count, '']),
     ...Object.entries(result.failures)
@@ -227,6 +231,10 @@ function printFailures(result: ScenarioResult, server: ServerSnapshot) {
       .slice(0, 10)
       .map(([, { count, example }]) => ['failed call', count, example]),
     ...Object.entries(server.apologies).map(([path, count]) => [`apology answered on ${path}`, count, 'the step failed or ran over its budget; the caller heard the apology']),
+    ...[...logged.byMessage]
+      .sort((a, b) => b[1].count - a[1].count)
+      .slice(0, 10)
+      .map(([message, { count, example }]) => [`logged ${message}`, count, example]),
   ];
   if (rows.length) printTable(`errors in "${result.name}"`, ['what', 'count', 'example'], rows);
 }

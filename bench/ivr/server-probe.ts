@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import pino from 'pino';
+import type { Logger } from '../../platform/logger.ts';
 import type { RoundTripStats } from '../checkout/profile.ts';
 
 /**
@@ -131,4 +133,40 @@ export function attributeRoundTrips(server: Server, trace: RoundTripStats, prefi
   return { operations, requests, get overlapping() {
     return overlapping;
   }, stop: () => server.off('request', onRequest) };
+}
+
+/**
+ * Warnings and errors the runtime logged (the bench runtime formats every line and discards it):
+ * what an apology answer or a lost status callback was, by message and error code.
+ */
+export interface LoggedProblems {
+  byMessage: Map<string, { count: number; example: string }>;
+  stop(): void;
+}
+
+export function captureLoggedProblems(logger: Logger): LoggedProblems {
+  const byMessage = new Map<string, { count: number; example: string }>();
+  const stream = (logger as unknown as Record<symbol, { write: (line: string) => unknown }>)[pino.symbols.streamSym];
+  if (!stream) return { byMessage, stop() {} };
+  const write = stream.write;
+  stream.write = function (this: unknown, line: string) {
+    if (line.includes('"level":"warn"') || line.includes('"level":"error"') || line.includes('"level":"fatal"')) {
+      try {
+        const entry = JSON.parse(line) as { level: string; msg?: string; code?: string; name?: string; message?: string; err?: string; path?: string };
+        const key = `${entry.level}: ${entry.msg ?? ''} ${entry.code ?? entry.name ?? ''}`.trim();
+        const found = byMessage.get(key) ?? { count: 0, example: [entry.path, entry.message ?? entry.err].filter(Boolean).join(' ').slice(0, 200) };
+        found.count += 1;
+        byMessage.set(key, found);
+      } catch {
+        // not one JSON line: nothing to count
+      }
+    }
+    return write.call(this, line);
+  };
+  return {
+    byMessage,
+    stop() {
+      stream.write = write;
+    },
+  };
 }

@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/**
+ * CPU of the PostgreSQL backends that serve *our* FerretDB, from /proc. bench/lib/cpu.ts can only
+ * report PostgreSQL as a whole, and on a machine shared with other benchmarks most of that may be
+ * theirs. A backend's process title names its client's address ("postgres: ... 127.0.0.1(38612)
+ * idle"); the port is ours when one of our FerretDB child's sockets is bound to it.
+ * Linux only; elsewhere it returns undefined and the tables skip the row.
+ */
+
+const TICKS_PER_SECOND = 100;
+
+export type BackendSample = Map<number, number>;
+
+export function sampleOurPostgres(): BackendSample | undefined {
+  try {
+    const ports = ourFerretPorts();
+    const sample: BackendSample = new Map();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
+        const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        const port = /127\.0\.0\.1\((\d+)\)/.exec(title)?.[1];
+        if (!port || !ports.has(Number(port))) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        sample.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // the process ended while we looked
+      }
+    }
+    return sample;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds our backends used between two samples; a backend started in between counts in full. */
+export function ourPostgresSeconds(before: BackendSample | undefined, after: BackendSample | undefined): number | undefined {
+  if (!before || !after) return undefined;
+  let jiffies = 0;
+  for (const [pid, now] of after) jiffies += Math.max(0, now - (before.get(pid) ?? 0));
+  return jiffies / TICKS_PER_SECOND;
+}
+
+/** Local ports of the TCP sockets held by FerretDB processes this process started. */
+function ourFerretPorts(): Set<number> {
+  const inodes = new Set<string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!comm.startsWith('ferretdb') || ppid !== process.pid) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`, { encoding: 'utf8' });
+        const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+        if (inode) inodes.add(inode);
+      }
+    } catch {
+      // not ours to read, or gone
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // cols[1] local address:port in hex, cols[9] inode
+      if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}

@@ -280,12 +280,41 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     return { doc, changed };
   }
 
+  /** A new enrollment record as `enroll` stores it (also used to seed benchmarks in bulk). */
+  function buildEnrollment(customerId: string, data: EnrollRequest, card: EnrollmentDoc['card']): EnrollmentDoc {
+    const now = clock();
+    const householdKey = deps.householdKeyOf(data.shipTo);
+    return {
+      _id: randomUUID(),
+      customerId,
+      program: data.program,
+      status: 'active',
+      quantity: data.quantity,
+      shipTo: data.shipTo,
+      billingAddress: data.billingAddress ?? data.shipTo,
+      householdKey,
+      cardToken: data.cardToken,
+      card,
+      limits: { maxReleasesPerYear: data.limits.maxReleasesPerYear, endsAt: data.limits.endsAt },
+      attestation: { termsAccepted: true, ageConfirmed: true, at: now },
+      activeKey: activeKeyOf(customerId, data.program, householdKey),
+      createdAt: now,
+      updatedAt: now,
+      pausedAt: null,
+      cancelledAt: null,
+      cancelReason: null,
+      lastFailure: null,
+      version: 0,
+    };
+  }
+
   return {
     models: { Enrollments, Allocations, Runs, Programs, Notices },
     ready,
     view,
     runView,
     releaseOf,
+    buildEnrollment,
     settingsOf,
 
     // --- customer self-service (customerId always from the session) ---
@@ -295,30 +324,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       await ready();
       await checkQuantity(data.program, data.quantity);
       const card = await cardFor(customerId, data.cardToken);
-      const now = clock();
-      const householdKey = deps.householdKeyOf(data.shipTo);
-      const doc: EnrollmentDoc = {
-        _id: randomUUID(),
-        customerId,
-        program: data.program,
-        status: 'active',
-        quantity: data.quantity,
-        shipTo: data.shipTo,
-        billingAddress: data.billingAddress ?? data.shipTo,
-        householdKey,
-        cardToken: data.cardToken,
-        card,
-        limits: { maxReleasesPerYear: data.limits.maxReleasesPerYear, endsAt: data.limits.endsAt },
-        attestation: { termsAccepted: true, ageConfirmed: true, at: now },
-        activeKey: activeKeyOf(customerId, data.program, householdKey),
-        createdAt: now,
-        updatedAt: now,
-        pausedAt: null,
-        cancelledAt: null,
-        cancelReason: null,
-        lastFailure: null,
-        version: 0,
-      };
+      const doc = buildEnrollment(customerId, data, card);
       try {
         await Enrollments.create(doc);
       } catch (error) {
@@ -452,9 +458,9 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
         await Allocations.deleteOne({ _id: key, state: 'skipped', skipReason: 'customer_skip' });
         await respond('confirm');
         const allocation = await Allocations.findById(key).lean<AllocationDoc>();
-        return allocation?.state === 'ordered'
-          ? { action: 'confirm', outcome: 'already_done', message: `Your order for ${release.name} has already been placed.` }
-          : { action: 'confirm', outcome: 'confirmed', message: `Thank you: ${enrollment.quantity} × ${release.name} will be ordered for you at release.` };
+        if (allocation?.state === 'ordered') return { action: 'confirm', outcome: 'already_done', message: `Your order for ${release.name} has already been placed.` };
+        if (enrollment.status === 'paused') return { action: 'confirm', outcome: 'confirmed', message: `Noted. Your enrollment is paused: resume it before ${release.name} is released to receive it.` };
+        return { action: 'confirm', outcome: 'confirmed', message: `Thank you: ${enrollment.quantity} × ${release.name} will be ordered for you at release.` };
       }
 
       // Skip: the skip is itself the allocation, so it and the generator's claim cannot both exist.

@@ -152,7 +152,8 @@ describe('subscriptions: order generation', function () {
     const stale = () => ctx.services.subscriptions.models.Allocations.find({ releaseSku: product.sku, state: 'claimed' }).lean();
     const hasOrder = async (enrollmentId: string) => (await ctx.services.orders.model.countDocuments({ enrollmentId, releaseSku: product.sku })) > 0;
 
-    const first = await generator(crashing(3, 'before')).generate(runId, { concurrency: 3, settleBatchSize: 2 }).catch((error: unknown) => error);
+    // One attempt per enrollment: a crashed process does not get to retry.
+    const first = await generator(crashing(3, 'before')).generate(runId, { concurrency: 3, settleBatchSize: 2, placeAttempts: 1 }).catch((error: unknown) => error);
     expect(first).to.be.instanceOf(RunInterruptedError);
     const afterFirst = await stale();
     expect(afterFirst.length, 'claims left behind').to.be.at.least(1);
@@ -161,7 +162,7 @@ describe('subscriptions: order generation', function () {
     expect(interrupted.status).to.equal('interrupted');
     expect(interrupted.remaining).to.be.above(0);
 
-    const second = await generator(crashing(2, 'after')).generate(runId, { concurrency: 3, settleBatchSize: 2 }).catch((error: unknown) => error);
+    const second = await generator(crashing(2, 'after')).generate(runId, { concurrency: 3, settleBatchSize: 2, placeAttempts: 1 }).catch((error: unknown) => error);
     expect(second).to.be.instanceOf(RunInterruptedError);
     expect(await Promise.all((await stale()).map((a) => hasOrder(a.enrollmentId))), 'an order written but never recorded').to.include(true);
     expect((await ordersOf(product.sku)).length).to.be.below(12);
@@ -177,6 +178,27 @@ describe('subscriptions: order generation', function () {
       expect(settled.state).to.equal('ordered');
       expect(settled.orderId, 'order id recorded').to.equal((await ctx.services.orders.model.findOne({ enrollmentId: e.enrollmentId, releaseSku: product.sku }).lean())!._id);
     }
+  });
+
+  it('retries an enrollment whose checkout failed for a reason of its own (a lost reply, an order-number clash) without ordering twice', async () => {
+    const { code, product } = await upcomingRelease();
+    for (let i = 0; i < 4; i += 1) await enroll(code);
+    let calls = 0;
+    const flaky: Pick<CheckoutService, 'placeOrder'> = {
+      async placeOrder(body, context) {
+        calls += 1;
+        if (calls === 1) throw Object.assign(new Error('E11000 duplicate key error collection: orders'), { code: 11000 });
+        if (calls === 3) {
+          await ctx.services.checkout.placeOrder(body, context);
+          throw new Error('connection reset after the order was written');
+        }
+        return ctx.services.checkout.placeOrder(body, context);
+      },
+    };
+    const run = await generator(flaky).generate(await newRun(code, product.sku), { concurrency: 1 });
+    expect(run).to.include({ status: 'completed', total: 4, done: 4, failed: 0 });
+    expect((await expectNoDuplicates(product.sku)).size).to.equal(4);
+    expect(calls, 'one retry after the clash; the lost reply is adopted, not retried').to.equal(5);
   });
 
   it('stops when aborted half way (a killed worker) and the next run creates only the missing orders', async () => {

@@ -10,7 +10,8 @@ import type { OrderService } from '../../api/orders/service.ts';
 import { allocationKey, type AllocationDoc, type EnrollmentDoc, type RunDoc } from '../../api/subscriptions/model.ts';
 import type { RunView, SkipReason } from '../../api/subscriptions/schema.ts';
 import { subscriptionEmailEventId, type CustomerContact, type SubscriptionService } from '../../api/subscriptions/service.ts';
-import { expiryValid } from '../../api/vault/cards.ts';
+import { expiryValid, validateCard } from '../../api/vault/cards.ts';
+import type { Services } from '../../api/services.ts';
 
 /**
  * Order generation for one release of a subscription program: one order per enrollment that wants
@@ -47,8 +48,14 @@ export interface GenerateOptions {
    * @defaultValue 50
    */
   concurrency?: number;
-  /** Outcomes settled in Mongo per write. @defaultValue 200 */
+  /** Outcomes settled per step. @defaultValue 200 */
   settleBatchSize?: number;
+  /**
+   * Tries per enrollment when checkout fails for a reason that is not the enrollment's (a lost
+   * reply, an order-number clash); after the last one the run stops and resumes later.
+   * @defaultValue 3
+   */
+  placeAttempts?: number;
   /** Called after each settle with the run's progress. */
   onProgress?: (run: RunView) => void;
 }
@@ -68,11 +75,34 @@ export class RunInterruptedError extends ServiceUnavailableError {
 }
 
 const LEASE_MS = 30_000;
-const RENEW_EVERY_MS = 10_000;
+const RENEW_EVERY_MS = 5_000;
 // Stop starting orders well before the lease could lapse, so no order starts after another process may own the program.
-const LEASE_SAFETY_MS = 12_000;
+const LEASE_SAFETY_MS = 10_000;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * Reads and writes the settling step runs beside the orders in flight. Kept small: it adds to the
+ * database's load while orders are being placed, and a burst of hundreds of parallel commands can
+ * starve FerretDB's PostgreSQL connection pool.
+ */
+const SETTLE_READS = 8;
+
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/**
+ * Default tries per enrollment before a transient error stops the run. Checkout on FerretDB can fail an
+ * insert on an order-number clash without retrying it (the duplicate-key message lacks the index
+ * name it looks for), which at tens of thousands of orders happens several times per release.
+ */
+const PLACE_ATTEMPTS = 3;
 
 /** Failures that belong to the enrollment (recorded, emailed, the batch goes on), not to the run. */
 const ENROLLMENT_FAILURE_KINDS = new Set(['validation', 'rule', 'payment', 'not_found', 'forbidden']);
@@ -161,12 +191,13 @@ export function createSubscriptionGenerator(deps: GeneratorDeps) {
     const lease = await acquireLease(program, runId);
     const concurrency = Math.max(1, options.concurrency ?? 50);
     const settleBatchSize = Math.max(1, options.settleBatchSize ?? 200);
+    const placeAttempts = Math.max(1, options.placeAttempts ?? PLACE_ATTEMPTS);
     const counters: Counters = { done: 0, failed: 0, skipped: 0, alreadySettled: 0 };
     let total = 0;
     const startedAt = run.startedAt ?? clock();
 
     const saveProgress = async (extra: Partial<RunDoc> = {}) => {
-      const set = { ...counters, total: Math.max(total, counters.done + counters.failed + counters.skipped + counters.alreadySettled), updatedAt: clock(), ...extra };
+      const set = { status: 'running' as RunDoc['status'], ...counters, total: Math.max(total, counters.done + counters.failed + counters.skipped + counters.alreadySettled), updatedAt: clock(), ...extra };
       await Runs.updateOne({ _id: runId }, { $set: set });
       if (options.onProgress) options.onProgress(subscriptions.runView({ ...run, ...set, startedAt } as RunDoc));
     };
@@ -235,12 +266,10 @@ export function createSubscriptionGenerator(deps: GeneratorDeps) {
         const missingIds = batch.filter((o): o is Extract<Outcome, { state: 'ordered' }> => o.state === 'ordered' && !o.orderId);
         // Checkout answers with the order number; the id comes from the unique number index. One
         // equality read each: FerretDB scans the whole collection for an $in.
-        await Promise.all(
-          missingIds.map(async (o) => {
-            const order = await Orders.findOne({ orderNumber: o.orderNumber }, { _id: 1 }).lean();
-            o.orderId = order ? String(order._id) : null;
-          }),
-        );
+        await eachLimited(missingIds, SETTLE_READS, async (o) => {
+          const order = await Orders.findOne({ orderNumber: o.orderNumber }, { _id: 1 }).lean();
+          o.orderId = order ? String(order._id) : null;
+        });
         // Mail first, then settle: a crash in between re-sends under the same eventId (a no-op) instead of never.
         await emails(
           batch.flatMap((o): QueuePayload<'email'>[] => {
@@ -254,29 +283,29 @@ export function createSubscriptionGenerator(deps: GeneratorDeps) {
             return [];
           }),
         );
-        await Promise.all(
-          batch
-            .filter((o): o is Extract<Outcome, { state: 'failed' }> => o.state === 'failed')
-            .map((o) => subscriptions.recordFailure(o.enrollment._id, { code: o.code, message: o.message, releaseSku })),
+        await eachLimited(
+          batch.filter((o): o is Extract<Outcome, { state: 'failed' }> => o.state === 'failed'),
+          SETTLE_READS,
+          (o) => subscriptions.recordFailure(o.enrollment._id, { code: o.code, message: o.message, releaseSku }),
         );
-        await Allocations.bulkWrite(
-          batch.map((o) => ({
-            updateOne: {
-              filter: { _id: o.key, state: 'claimed' },
-              update: {
-                $set: {
-                  state: o.state,
-                  runId,
-                  settledAt: now,
-                  orderId: o.state === 'ordered' ? o.orderId : null,
-                  orderNumber: o.state === 'ordered' ? o.orderNumber : null,
-                  failure: o.state === 'failed' ? { code: o.code, message: o.message } : null,
-                  skipReason: o.state === 'skipped' ? o.reason : null,
-                },
+        // One updateOne per outcome, a few at a time, rather than a bulkWrite: FerretDB runs the
+        // statements one by one anyway, and a long multi-statement update under load has stalled
+        // its PostgreSQL connection pool.
+        await eachLimited(batch, SETTLE_READS, (o) =>
+          Allocations.updateOne(
+            { _id: o.key, state: 'claimed' },
+            {
+              $set: {
+                state: o.state,
+                runId,
+                settledAt: now,
+                orderId: o.state === 'ordered' ? o.orderId : null,
+                orderNumber: o.state === 'ordered' ? o.orderNumber : null,
+                failure: o.state === 'failed' ? { code: o.code, message: o.message } : null,
+                skipReason: o.state === 'skipped' ? o.reason : null,
               },
             },
-          })),
-          { ordered: false },
+          ),
         );
         for (const o of batch) counters[o.state === 'ordered' ? 'done' : o.state === 'failed' ? 'failed' : 'skipped'] += 1;
         await saveProgress();
@@ -362,16 +391,26 @@ export function createSubscriptionGenerator(deps: GeneratorDeps) {
         if (!expiryValid(enrollment.card.expMonth, enrollment.card.expYear, clock())) {
           return record({ key, enrollment, state: 'failed', code: 'payment.expired_card', message: `The card ending ${enrollment.card.last4} has expired; choose another card for your enrollment.` });
         }
-        // The last moment to notice a lost lease before money and stock are involved.
-        if (!lease.valid()) throw new RunInterruptedError('the program lease could not be renewed');
-        try {
-          const order = await deps.checkout.placeOrder(orderBody(enrollment, contact, releaseSku), { channel: 'subscription', customerId: enrollment.customerId, enrollmentId, releaseSku });
-          record({ key, enrollment, state: 'ordered', orderId: null, orderNumber: order.orderNumber });
-        } catch (error) {
-          if (error instanceof AppError && ENROLLMENT_FAILURE_KINDS.has(error.kind)) {
-            return record({ key, enrollment, state: 'failed', code: error.code, message: error.message });
+        for (let attempt = 1; ; attempt += 1) {
+          // The last moment to notice a lost lease before money and stock are involved.
+          if (!lease.valid()) throw new RunInterruptedError('the program lease could not be renewed');
+          try {
+            const order = await deps.checkout.placeOrder(orderBody(enrollment, contact, releaseSku), { channel: 'subscription', customerId: enrollment.customerId, enrollmentId, releaseSku });
+            return record({ key, enrollment, state: 'ordered', orderId: null, orderNumber: order.orderNumber });
+          } catch (error) {
+            if (error instanceof AppError && ENROLLMENT_FAILURE_KINDS.has(error.kind)) {
+              return record({ key, enrollment, state: 'failed', code: error.code, message: error.message });
+            }
+            if (attempt >= placeAttempts) throw error;
+            // A rejected insert (duplicate key) certainly wrote no order; after any other error the
+            // order may exist (the reply was lost), so look before trying again.
+            if ((error as { code?: unknown }).code !== 11000) {
+              const existing = await orderFor(enrollmentId);
+              if (existing) return record({ key, enrollment, state: 'ordered', orderId: String(existing._id), orderNumber: existing.orderNumber });
+            }
+            logger.warn({ err: (error as Error).message, runId, enrollmentId, attempt }, 'placing a subscription order failed; retrying');
+            await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
           }
-          throw error;
         }
       }
 
@@ -394,10 +433,12 @@ export function createSubscriptionGenerator(deps: GeneratorDeps) {
       await Promise.all(workers);
       options.signal?.removeEventListener('abort', onAbort);
       settling = settling.then(() => settle(pendingOutcomes));
-      await settling;
+      // Unsettled outcomes are not lost: their claims stay `claimed` and the next run adopts their orders.
+      await settling.catch((error: Error) => stop(new RunInterruptedError(`settling failed: ${error.message}`, error)));
 
       if (stopReason) {
-        await saveProgress({ status: 'interrupted', lastError: stopReason.message });
+        // Best effort: the database may be why the run stopped; the next attempt recounts from the allocations.
+        await saveProgress({ status: 'interrupted', lastError: stopReason.message }).catch((error: Error) => logger.warn({ err: error.message, runId }, 'could not record the interruption'));
         logger.warn({ runId, started, ...counters, total }, 'subscription run interrupted');
         throw stopReason;
       }
@@ -439,3 +480,149 @@ export function createSubscriptionGenerator(deps: GeneratorDeps) {
 }
 
 export type SubscriptionGenerator = ReturnType<typeof createSubscriptionGenerator>;
+
+// ---------------------------------------------------------------------------------------------
+// Benchmark hook
+
+export interface GenerationBenchmarkOptions {
+  /** Enrollments to generate orders for. */
+  enrollments: number;
+  /**
+   * Customers the enrollments are spread over (registration hashes passwords, so thousands of
+   * them would measure scrypt, not the generator). Each enrollment ships to its own household.
+   * @defaultValue min(enrollments, 20)
+   */
+  customers?: number;
+  /** Stop the first run after this many orders and resume it (a worker killed half way). */
+  killAfter?: number;
+  concurrency?: number;
+  settleBatchSize?: number;
+  onProgress?: (run: RunView) => void;
+}
+
+export interface GenerationBenchmarkResult {
+  enrollments: number;
+  program: string;
+  releaseSku: string;
+  runId: string;
+  seedMs: number;
+  /** Generation only: first run plus the resumed run, seeding excluded. */
+  generateMs: number;
+  firstRun: { ms: number; done: number; interrupted: boolean; reason: string | null };
+  resumedRun: { ms: number; done: number } | null;
+  orders: number;
+  /** Enrollments with more than one order of the release: must be 0. */
+  duplicates: number;
+  ordersPerSecond: number;
+}
+
+/**
+ * Seeds a program with `enrollments` active enrollments (customers and saved cards through the
+ * services, enrollments in bulk) and generates one release's orders through the real checkout,
+ * optionally stopping half way and resuming, then counts orders and duplicates. For the bench
+ * harness; it writes to whatever database the services use.
+ */
+export async function benchmarkSubscriptionGeneration(services: Services, options: GenerationBenchmarkOptions): Promise<GenerationBenchmarkResult> {
+  const { subscriptions, core } = services;
+  const count = options.enrollments;
+  const tag = randomBytes(3).toString('hex').toUpperCase();
+  const program = `BENCH-${tag}`;
+  const seedStarted = Date.now();
+  await subscriptions.ready();
+
+  const product = await services.catalog.create(
+    {
+      sku: `BENCH-${tag}-REL`,
+      name: `Benchmark release ${tag}`,
+      priceCents: 4_995,
+      releaseAt: new Date(core.clock().getTime() + 30 * 24 * 3600 * 1000).toISOString(),
+      program,
+      totalStock: count,
+      category: 'proof_sets',
+    },
+    { type: 'system', component: 'subscription-benchmark' },
+  );
+
+  const customerCount = Math.max(1, Math.min(count, options.customers ?? 20));
+  const owners: { customerId: string; card: EnrollmentDoc['card']; cardToken: string }[] = [];
+  for (let i = 0; i < customerCount; i += 1) {
+    const login = await services.customers.register({
+      firstName: 'Bench',
+      lastName: `Subscriber${i}`,
+      email: `bench.${tag.toLowerCase()}.${i}@example.com`,
+      phone: '(202) 555-0100',
+      loginName: `bench_${tag.toLowerCase()}_${i}`,
+      password: `bench password ${tag} ${i}`,
+      securityQuestion: { questionId: 'favourite_coin', answer: 'Mercury dime' },
+      ageAttestation: true,
+      acceptTerms: true,
+    });
+    const card = validateCard({ number: '4242424242424242', expMonth: 12, expYear: core.clock().getUTCFullYear() + 3, cvv: '123' }, core.clock(), '');
+    const saved = await services.vault.tokenise(card, { nameOnCard: `Bench Subscriber${i}`, customerId: login.customer.id, save: true });
+    owners.push({ customerId: login.customer.id, cardToken: saved.cardToken, card: { brand: saved.brand, last4: saved.last4, expMonth: saved.expMonth, expYear: saved.expYear } });
+  }
+  for (let start = 0; start < count; start += 1000) {
+    const docs = [];
+    for (let i = start; i < Math.min(count, start + 1000); i += 1) {
+      const owner = owners[i % owners.length]!;
+      const shipTo = { line1: `${i + 1} Bench Street`, city: 'Springfield', state: 'IL', postalCode: '62701', country: 'US' };
+      docs.push(subscriptions.buildEnrollment(owner.customerId, { program, quantity: 1, shipTo, cardToken: owner.cardToken, limits: { maxReleasesPerYear: null, endsAt: null }, attestation: { termsAccepted: true, ageConfirmed: true } }, owner.card));
+    }
+    await subscriptions.models.Enrollments.insertMany(docs, { ordered: false });
+  }
+  const seedMs = Date.now() - seedStarted;
+
+  const generator = createSubscriptionGenerator({ subscriptions, checkout: services.checkout, orders: services.orders, queues: core.queues, redis: core.redis, redisPrefix: core.redisPrefix, clock: core.clock, logger: core.logger });
+  const run = await subscriptions.createRun({ program, releaseSku: product.sku, trigger: 'benchmark', requestedBy: 'system:subscription-benchmark', retryFailed: false });
+  const tuning = { ...(options.concurrency ? { concurrency: options.concurrency } : {}), ...(options.settleBatchSize ? { settleBatchSize: options.settleBatchSize } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+
+  const abort = new AbortController();
+  let placed = 0;
+  const killing: Pick<CheckoutService, 'placeOrder'> = {
+    async placeOrder(body, context) {
+      const order = await services.checkout.placeOrder(body, context);
+      placed += 1;
+      if (options.killAfter !== undefined && placed >= options.killAfter) abort.abort();
+      return order;
+    },
+  };
+  let started = Date.now();
+  let interrupted = false;
+  let reason: string | null = null;
+  let first: RunView;
+  try {
+    first = await createSubscriptionGenerator({ subscriptions, checkout: killing, orders: services.orders, queues: core.queues, redis: core.redis, redisPrefix: core.redisPrefix, clock: core.clock, logger: core.logger }).generate(run._id, { ...tuning, signal: abort.signal });
+  } catch (error) {
+    if (!(error instanceof RunInterruptedError)) throw error;
+    interrupted = true;
+    reason = error.message;
+    first = await subscriptions.getRun(run._id);
+  }
+  const firstRun = { ms: Date.now() - started, done: first.done, interrupted, reason };
+  let resumedRun: GenerationBenchmarkResult['resumedRun'] = null;
+  if (interrupted) {
+    started = Date.now();
+    const resumed = await generator.generate(run._id, tuning);
+    resumedRun = { ms: Date.now() - started, done: resumed.done - first.done };
+  }
+  const generateMs = firstRun.ms + (resumedRun?.ms ?? 0);
+
+  const perEnrollment = new Map<string, number>();
+  for await (const order of services.orders.model.find({ releaseSku: product.sku }, { enrollmentId: 1 }).lean().cursor({ batchSize: 1000 })) {
+    perEnrollment.set(String(order.enrollmentId), (perEnrollment.get(String(order.enrollmentId)) ?? 0) + 1);
+  }
+  const orders = [...perEnrollment.values()].reduce((sum, n) => sum + n, 0);
+  return {
+    enrollments: count,
+    program,
+    releaseSku: product.sku,
+    runId: run._id,
+    seedMs,
+    generateMs,
+    firstRun,
+    resumedRun,
+    orders,
+    duplicates: [...perEnrollment.values()].filter((n) => n > 1).length,
+    ordersPerSecond: Math.round((orders / Math.max(1, generateMs)) * 1000 * 10) / 10,
+  };
+}

@@ -349,6 +349,34 @@ describe('subscriptions: order generation', function () {
     }
   });
 
+  it('starts notices and a run from a program\'s scheduled tick when a release enters its windows', async () => {
+    const workers = startSubscriptionWorkers(ctx.runtime, { generate: { concurrency: 2 }, followDeclines: false });
+    try {
+      const { code, product } = await upcomingRelease();
+      const later = await createProduct(ctx.services, { program: code, releaseAt: new Date(Date.now() + 40 * DAY).toISOString() });
+      await enroll(code);
+      await enroll(code);
+      await ctx.services.subscriptions.setProgramSettings({ type: 'system', component: 'test' }, code, { noticeLeadDays: 14, allocationLeadDays: 12, schedule: null });
+      const { core } = ctx.services;
+      await core.queues.enqueue('subscription-generate', { programId: code });
+
+      let runs = await ctx.services.subscriptions.listRuns({ program: code });
+      while (runs.items.length === 0 || runs.items.some((r) => r.status !== 'completed')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        runs = await ctx.services.subscriptions.listRuns({ program: code });
+      }
+      expect(runs.items.map((r) => [r.releaseSku, r.trigger, r.done])).to.deep.equal([[product.sku, 'schedule', 2]]);
+      expect(await ordersOf(later.sku)).to.have.length(0);
+      // The notice job was queued for the release in its notice window (only), before the run.
+      const noticeJobs = await core.queues.queue('subscription-notice').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      expect(noticeJobs.filter((j) => j.data.programId === code).map((j) => j.data.releaseSku)).to.deep.equal([product.sku]);
+      // A tick with nothing new to order starts no second run.
+      expect(await ctx.services.subscriptions.startScheduledRun(code, product.sku)).to.equal(null);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
   it('refuses a release of another program and records the run as failed', async () => {
     const { code } = await upcomingRelease();
     const other = await upcomingRelease();

@@ -274,3 +274,27 @@ function usIps(count: number, seed: number): string[] {
   }
   return ips;
 }
+
+/**
+ * How the database serves the worker's most frequent query, an order by _id: the plan (FerretDB
+ * 1.24 answers explain with PostgreSQL's plan, MongoDB with its winning stage) and the time of one
+ * lookup with nothing else of ours running. A scan makes every check's cost grow with the
+ * collection, which no worker concurrency can hide.
+ */
+export async function probeOrderLookup(services: Services, orderId: string): Promise<{ plan: string; msAlone: number; documents: number }> {
+  const db = services.core.mongo.db!;
+  const explained = (await db.command({ explain: { find: 'orders', filter: { _id: orderId } }, verbosity: 'queryPlanner' })) as {
+    queryPlanner?: { Plan?: { 'Node Type'?: string; Filter?: string }; winningPlan?: { stage?: string; inputStage?: { stage?: string } } };
+  };
+  const pg = explained.queryPlanner?.Plan;
+  const mongo = explained.queryPlanner?.winningPlan;
+  const plan = pg ? `${pg['Node Type'] ?? '?'}${pg.Filter ? ` (filter ${pg.Filter.replace(/\w+_[0-9a-f]{8}\./g, '')})` : ''}` : `${mongo?.stage ?? '?'}${mongo?.inputStage?.stage ? ` <- ${mongo.inputStage.stage}` : ''}`;
+  const times: number[] = [];
+  for (let i = 0; i < 15; i += 1) {
+    const started = performance.now();
+    await services.orders.model.findById(orderId).lean();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { plan, msAlone: times[Math.floor(times.length / 2)]!, documents: await services.orders.model.estimatedDocumentCount() };
+}

@@ -8,7 +8,7 @@ import { percentile } from '../lib/http.ts';
 import { describeInfrastructure, startBenchRuntime } from '../lib/runtime.ts';
 import { formatNumber, printTable, type Cell } from '../lib/table.ts';
 import { ourPostgresSeconds, sampleOurPostgres, type BackendSample } from './our-postgres.ts';
-import { insertOrderCopies, placeCheckoutOrders, runFraudJobs, scoringBaseline, type FraudRunResult } from './fraud.ts';
+import { insertOrderCopies, placeCheckoutOrders, probeOrderLookup, runFraudJobs, scoringBaseline, type FraudRunResult } from './fraud.ts';
 import { runSubscriptionBenchmark, type SubscriptionCheck } from './subscriptions.ts';
 
 /**
@@ -30,7 +30,7 @@ import { runSubscriptionBenchmark, type SubscriptionCheck } from './subscription
  * confirmation and subscription emails that no worker here sends).
  *
  * Flags: --fraud-orders 1000 --concurrency 50 --checkout-orders 20 --warmup-orders 300
- * --profile-orders 300 --score-seconds 3 --fraud-timeout-seconds 600 --enrollments 5000
+ * --profile-orders 300 --score-seconds 3 --fraud-timeout-seconds 600 --enrollments 2000
  * --subscription-concurrency (the generator's default when absent) --subscription-timeout-minutes 20
  * --emails 1000 --skip-fraud --skip-subscriptions --skip-emails --skip-profile.
  * Bounded in count and time; it prints PASS or MISS against each target and exits 0 either way.
@@ -45,7 +45,7 @@ const { values: flags } = parseArgs({
     'profile-orders': { type: 'string', default: '300' },
     'score-seconds': { type: 'string', default: '3' },
     'fraud-timeout-seconds': { type: 'string', default: '600' },
-    enrollments: { type: 'string', default: '5000' },
+    enrollments: { type: 'string', default: '2000' },
     'subscription-concurrency': { type: 'string' },
     'subscription-timeout-minutes': { type: 'string', default: '20' },
     emails: { type: 'string', default: '1000' },
@@ -69,14 +69,16 @@ const bench = await startBenchRuntime({ monitorMongoCommands: !flags['skip-profi
 const { services, runtime } = bench;
 console.log(`runtime: ${describeInfrastructure(bench)}, smtp=${bench.infrastructure.smtpUrl}${flags['skip-profile'] ? '' : ' (Mongo command monitoring on, for the round-trip count)'}`);
 
-const summary: Cell[][] = [];
+// Rows by phase, printed in the issue's order (1, 2, 3) whatever order the phases ran in.
+const summary: Record<'fraud' | 'subscriptions' | 'email', Cell[][]> = { fraud: [], subscriptions: [], email: [] };
 let subscriptionTimedOut = false;
 try {
   if (!flags['skip-emails']) await emailPhase();
   if (!flags['skip-fraud']) await fraudPhase();
   if (!flags['skip-subscriptions']) await subscriptionPhase();
 } finally {
-  if (summary.length) printTable(`summary (${machine()})`, ['measure', 'result', 'target', 'verdict'], summary);
+  const rows = [...summary.fraud, ...summary.subscriptions, ...summary.email];
+  if (rows.length) printTable(`summary (${machine()})`, ['measure', 'result', 'target', 'verdict'], rows);
   await bench.shutdown().catch((error: Error) => console.error(`shutdown: ${error.message}`));
 }
 // A generator abandoned at its time limit may still hold timers and sockets; the figures are printed.
@@ -97,7 +99,7 @@ async function emailPhase() {
     ['production limiter (config.workers.emailRatePerSecond)', services.core.config.workers.emailRatePerSecond],
   ]);
   printCpu('CPU during the email run', cpu, result.sent, 'email');
-  summary.push([
+  summary.email.push([
     '(3) emails/s to local SMTP',
     `${formatNumber(result.emailsPerSecond)}/s (${result.sent} sent, ${result.failed} failed)`,
     'none set (the limiter caps production at ' + services.core.config.workers.emailRatePerSecond + '/s)',
@@ -149,10 +151,13 @@ async function fraudPhase() {
   let perCheck: { mongo: number; redis: number } | undefined;
   if (!flags['skip-profile']) perCheck = await profileFraud(await copies(Number(flags['profile-orders'])));
 
+  const lookup = await probeOrderLookup(services, ids[ids.length - 1]!);
+  console.log(`\norder by _id, the worker's most frequent query, with the workers stopped: ${formatNumber(lookup.msAlone)} ms (median of 15) over ${lookup.documents} orders; plan: ${lookup.plan}`);
+
   explainFraud(run, cpu, perCheck);
   const met = run.checksPerSecond >= TARGET_CHECKS_PER_SECOND && run.failed === 0 && !run.timedOut;
-  summary.push([`(1) fraud checks/s, worker concurrency ${concurrency}`, `${formatNumber(run.checksPerSecond)}/s (${run.completed} checks, ${run.failed} failed)`, `>= ${TARGET_CHECKS_PER_SECOND}/s`, met ? 'PASS' : 'MISS']);
-  summary.push(['    scoreOrder alone (baseline)', `${formatNumber(baseline.scoresPerSecond)}/s`, '-', 'baseline']);
+  summary.fraud.push([`(1) fraud checks/s, worker concurrency ${concurrency}`, `${formatNumber(run.checksPerSecond)}/s (${run.completed} checks, ${run.failed} failed)`, `>= ${TARGET_CHECKS_PER_SECOND}/s`, met ? 'PASS' : 'MISS']);
+  summary.fraud.push(['    scoreOrder alone (baseline)', `${formatNumber(baseline.scoresPerSecond)}/s`, '-', 'baseline']);
 }
 
 function printFraudRun(run: FraudRunResult, stillPending: number) {
@@ -263,7 +268,7 @@ async function subscriptionPhase() {
   if (outcome === 'timeout') {
     subscriptionTimedOut = true;
     pending.catch(() => undefined); // it fails once the database is dropped under it
-    summary.push([`(2) subscription orders for ${enrollments} enrollments`, `not finished within ${flags['subscription-timeout-minutes']} min`, `${TARGET_ENROLLMENTS} within ${TARGET_GENERATION_SECONDS} s`, 'MISS']);
+    summary.subscriptions.push([`(2) subscription orders for ${enrollments} enrollments`, `not finished within ${flags['subscription-timeout-minutes']} min`, `${TARGET_ENROLLMENTS} within ${TARGET_GENERATION_SECONDS} s`, 'MISS']);
     return;
   }
   printSubscriptions(outcome);
@@ -291,15 +296,23 @@ function printSubscriptions(check: SubscriptionCheck) {
     ['allocations by state', Object.entries(check.allocations).map(([k, v]) => `${k} ${v}`).join(', ')],
     [measuredFull ? 'time for 100,000 (measured), s' : `time for 100,000, EXTRAPOLATED linearly from ${hook.enrollments}, s`, measuredFull ? hook.generateMs / 1000 : extrapolatedSeconds],
   ]);
+  if (!measuredFull && hook.resumedRun) {
+    const firstRate = hook.firstRun.done / (hook.firstRun.ms / 1000);
+    const resumedRate = hook.resumedRun.done / (hook.resumedRun.ms / 1000);
+    console.log(
+      `extrapolation caveat: the first run placed ${formatNumber(firstRate)} orders/s, the resumed (second) half ${formatNumber(resumedRate)}/s` +
+        (resumedRate < firstRate * 0.9 ? '; the rate falls as the collections grow, so 100,000 would take longer than the linear figure.' : '; no clear slowdown with size in this run.'),
+    );
+  }
   const timeOk = measuredFull ? hook.generateMs / 1000 <= TARGET_GENERATION_SECONDS : extrapolatedSeconds <= TARGET_GENERATION_SECONDS;
-  summary.push([
+  summary.subscriptions.push([
     `(2) subscription orders/s (${hook.enrollments} enrollments)`,
     `${formatNumber(hook.ordersPerSecond)}/s; 100,000 in ${formatNumber(measuredFull ? hook.generateMs / 1000 : extrapolatedSeconds)} s${measuredFull ? '' : ' (EXTRAPOLATED)'}`,
     `${TARGET_ENROLLMENTS} within ${TARGET_GENERATION_SECONDS} s`,
     `${timeOk ? 'PASS' : 'MISS'}${measuredFull ? '' : ' (extrapolated)'}`,
   ]);
-  summary.push(['    duplicates per (enrollment, release)', `${check.duplicateEnrollments} (hook: ${hook.duplicates})`, '0', check.duplicateEnrollments === 0 && hook.duplicates === 0 ? 'PASS' : 'MISS']);
-  summary.push([
+  summary.subscriptions.push(['    duplicates per (enrollment, release)', `${check.duplicateEnrollments} (hook: ${hook.duplicates})`, '0', check.duplicateEnrollments === 0 && hook.duplicates === 0 ? 'PASS' : 'MISS']);
+  summary.subscriptions.push([
     '    killed half way, resumed, none left out',
     `interrupted ${hook.firstRun.interrupted ? 'yes' : 'no'}, ${missing} without an order, run ${check.run.status}`,
     'interrupted, then complete',

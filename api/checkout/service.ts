@@ -258,8 +258,10 @@ export function createCheckoutService(deps: CheckoutDeps) {
       try {
         return await deps.orders.insert(withNumber);
       } catch (error) {
-        // Ten million numbers make a clash rare; the unique index makes it harmless.
-        if ((error as { code?: number }).code === 11000 && /orderNumber/.test(String((error as Error).message))) continue;
+        // Ten million numbers make a clash rare; the unique index makes it harmless. FerretDB's
+        // duplicate-key message does not name the index, so a clash is told apart from a repeated
+        // order id by whether that id is already stored.
+        if ((error as { code?: number }).code === 11000 && !(await deps.orders.model.exists({ _id: order._id }))) continue;
         deps.logger.error({ err: (error as Error).message, orderId: order._id, reservations: reservationIds.length }, 'order write failed');
         throw error;
       }

@@ -177,6 +177,8 @@ const orderSchema = new Schema<OrderDoc>(
 );
 orderSchema.index({ 'billingAddress.postalCode': 1 });
 orderSchema.index({ 'shipments.householdKey': 1 });
+// Subscription recovery looks up the order a dead generator run may already have placed.
+orderSchema.index({ enrollmentId: 1, releaseSku: 1 });
 
 export type OrderModel = Model<OrderDoc>;
 

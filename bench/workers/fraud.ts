@@ -67,13 +67,14 @@ export async function insertOrderCopies(services: Services, templates: readonly 
   const { core, vault, addresses } = services;
   const ips = usIps(count, firstIndex + 1_000_003);
   // One card per shopper: tokenising is the vault's real write (sealed number, fingerprint).
-  const cards: string[] = new Array(count);
+  const cards: { cardToken: string; brand: string; last4: string }[] = new Array(count);
   await runPool(
     Array.from({ length: count }, (_, i) => i),
     16,
     async (i) => {
       const card = validateCard({ number: visaNumber(firstIndex + i), expMonth: 12, expYear: core.clock().getUTCFullYear() + 2, cvv: '123' }, core.clock(), '');
-      cards[i] = (await vault.tokenise(card, { nameOnCard: `Bench Shopper${firstIndex + i}`, customerId: null, save: false })).cardToken;
+      const { cardToken, brand, last4 } = await vault.tokenise(card, { nameOnCard: `Bench Shopper${firstIndex + i}`, customerId: null, save: false });
+      cards[i] = { cardToken, brand, last4 };
     },
   );
   const ids: string[] = [];
@@ -94,7 +95,7 @@ export async function insertOrderCopies(services: Services, templates: readonly 
         purchaser: { ...template.purchaser, lastName: `Shopper${n}`, email: `fraud.${n}.${id.slice(0, 8)}@example.com` },
         billingAddress: address,
         shipments: template.shipments.map((s) => ({ ...s, address, recipient: { firstName: 'Bench', lastName: `Shopper${n}` }, householdKey: addresses.householdKey(address) })),
-        payment: { ...template.payment, cardToken: cards[i]!, last4: '0000' },
+        payment: { ...template.payment, ...cards[i]! },
         fraud: { score: null, decision: null, ruleSetVersion: null, fired: [], scoredAt: null, reviewedBy: null, reviewDecision: null, reviewNote: null, reviewedAt: null },
         statusHistory: [{ from: null, to: 'pending_fraud_check', at: now, actor: 'customer', reason: 'placed via web' }],
         // The benchmark queues the fraud-check job itself, as the outbox relay would have.

@@ -212,7 +212,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
           })),
           lines: lines.map((l) => ({ sku: l.sku, name: l.product.name, quantity: l.quantity, unitPriceCents: l.product.priceCents, shipTo: l.shipTo })),
           totals: { subtotalCents: subtotal, taxCents, shippingCents, totalCents: subtotal + taxCents + shippingCents },
-          payment: { cardToken, brand, last4, avs: check?.avs ?? null, cvvCheck: check?.cvv ?? null, authId: null, captureId: null, declineReason: null },
+          payment: { cardToken, brand, last4, avs: check?.avs ?? null, codeMatch: check?.cvv ?? null, authId: null, captureId: null, declineReason: null },
           reservationIds,
           fraud: { score: null, decision: null, ruleSetVersion: null, fired: [], scoredAt: null, reviewedBy: null, reviewDecision: null, reviewNote: null, reviewedAt: null },
           statusHistory: [{ from: null, to: 'pending_fraud_check', at: now, actor: ctx.staffUserId ? `staff:${ctx.staffUserId}` : ctx.channel === 'subscription' ? 'system:subscriptions' : 'customer', reason: `placed via ${ctx.channel}` }],

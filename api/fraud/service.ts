@@ -128,7 +128,7 @@ export function createFraudService(deps: FraudServiceDeps) {
       })),
       lines: order.lines.map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unitPriceCents: l.unitPriceCents, shipTo: l.shipTo })),
       totals: order.totals,
-      payment: { brand: order.payment.brand, last4: order.payment.last4, avs: order.payment.avs ?? null, cvvCheck: order.payment.cvvCheck ?? null },
+      payment: { brand: order.payment.brand, last4: order.payment.last4, avs: order.payment.avs ?? null, cvvCheck: order.payment.codeMatch ?? null },
       review: {
         decision: order.fraud?.reviewDecision ?? null,
         reviewedBy: order.fraud?.reviewedBy ?? null,

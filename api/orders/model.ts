@@ -32,7 +32,7 @@ export interface OrderDoc {
   }[];
   lines: { sku: string; name: string; quantity: number; unitPriceCents: number; shipTo: number }[];
   totals: { subtotalCents: number; taxCents: number; shippingCents: number; totalCents: number };
-  payment: { cardToken: string; brand: string; last4: string; avs: string | null; cvvCheck: string | null; authId: string | null; captureId: string | null; declineReason: string | null };
+  payment: { cardToken: string; brand: string; last4: string; avs: string | null; codeMatch: string | null; authId: string | null; captureId: string | null; declineReason: string | null };
   reservationIds: string[];
   fraud: {
     score: number | null;
@@ -139,7 +139,8 @@ const orderSchema = new Schema<OrderDoc>(
       brand: { type: String, required: true },
       last4: { type: String, required: true },
       avs: { type: String, default: null },
-      cvvCheck: { type: String, default: null },
+      // The gateway's verdict on the security code (match / mismatch / not_checked), never the code.
+      codeMatch: { type: String, default: null },
       authId: { type: String, default: null },
       captureId: { type: String, default: null },
       declineReason: { type: String, default: null },

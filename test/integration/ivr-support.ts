@@ -81,7 +81,7 @@ export async function insertOrder(
       shipments,
       lines: (options.quantities ?? [1]).map((quantity, i) => ({ sku: `T-${i}`, name: `Coin ${i}`, quantity, unitPriceCents: 5000, shipTo: 0 })),
       totals: { subtotalCents: 5000, taxCents: 0, shippingCents: 495, totalCents: 5495 },
-      payment: { cardToken: 'tok', brand: 'visa', last4: '4242', avs: null, cvvCheck: null, authId: null, captureId: null, declineReason: null },
+      payment: { cardToken: 'tok', brand: 'visa', last4: '4242', avs: null, codeMatch: null, authId: null, captureId: null, declineReason: null },
       reservationIds: [],
       fraud: { score: null, decision: null, ruleSetVersion: null, fired: [], scoredAt: null, reviewedBy: null, reviewDecision: null, reviewNote: null, reviewedAt: null },
       statusHistory: [],

@@ -18,7 +18,7 @@ const order = {
     { sku: 'PS25', name: 'Proof Set', quantity: 1, unitPriceCents: 3_575, shipTo: 1 },
   ],
   totals: { subtotalCents: 22_575, taxCents: 0, shippingCents: 495, totalCents: 23_070 },
-  payment: { cardToken: 'tok_abc', brand: 'visa', last4: '4242', avs: null, cvvCheck: null, authId: null, captureId: null, declineReason: null },
+  payment: { cardToken: 'tok_abc', brand: 'visa', last4: '4242', avs: null, codeMatch: null, authId: null, captureId: null, declineReason: null },
   shipments: [
     { address: { line1: '1500 Pennsylvania Ave NW', city: 'Washington', state: 'DC', postalCode: '20220', country: 'US' }, gift: false, householdKey: 'h1' },
     {

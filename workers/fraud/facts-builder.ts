@@ -45,7 +45,7 @@ export async function buildOrderFacts(order: OrderDoc, sources: FactsSources): P
   ]);
   const ip = shopperIp(order);
   const avsResult = avsOf(order.payment.avs);
-  const cvvResult = cvvOf(order.payment.cvvCheck);
+  const cvvResult = cvvOf(order.payment.codeMatch);
   const hashes = orderHighRiskHashes(sources.secret, { email: order.purchaser.email, shipping });
   return {
     orderId: order._id,

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { postalAddressSchema } from '../addresses/model.ts';
 import type { PostalAddress } from '../addresses/schema.ts';
 import {
   CONSENT_SOURCES,
@@ -53,17 +54,7 @@ export interface CustomerDoc {
   version: number;
 }
 
-const addressSchema = new Schema(
-  {
-    line1: { type: String, required: true },
-    line2: { type: String },
-    city: { type: String, required: true },
-    state: { type: String, default: '' },
-    postalCode: { type: String, default: '' },
-    country: { type: String, required: true },
-  },
-  { _id: false },
-);
+const addressSchema = postalAddressSchema();
 
 const savedAddressSchema = new Schema(
   {

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { postalAddressSchema } from '../addresses/model.ts';
 import type { PostalAddress } from '../addresses/schema.ts';
 import { ALLOCATION_STATES, ENROLLMENT_STATUSES, RUN_STATUSES, RUN_TRIGGERS, SKIP_REASONS, type AllocationState, type EnrollmentStatus, type LinkAction, type RunStatus, type RunTrigger, type SkipReason } from './schema.ts';
 
@@ -93,17 +94,7 @@ export interface NoticeDoc {
   respondedAt: Date | null;
 }
 
-const address = new Schema(
-  {
-    line1: { type: String, required: true },
-    line2: { type: String },
-    city: { type: String, required: true },
-    state: { type: String, default: '' },
-    postalCode: { type: String, default: '' },
-    country: { type: String, required: true },
-  },
-  { _id: false },
-);
+const address = postalAddressSchema();
 
 const enrollmentSchema = new Schema<EnrollmentDoc>(
   {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { preparePostgresForFerretDb, startContainmentIndexer } from './ferretdb-pg-indexes.ts';
 import { canConnect, freePort, waitForPort } from './net.ts';
 import { findExecutable, startManagedProcess } from './process.ts';
 
@@ -110,6 +111,7 @@ async function startFerretDb(options: EmbeddedMongoOptions): Promise<EmbeddedMon
   mkdirSync(stateDir, { recursive: true });
   // PostgreSQL copes with concurrent writers far better than SQLite, so prefer it when one is at hand.
   const postgresUrl = await postgresStorageUrl(options);
+  if (postgresUrl) await preparePostgresForFerretDb(postgresUrl, options.logger);
   const storage = postgresUrl
     ? ['--handler=postgresql', `--postgresql-url=${postgresUrl}`]
     : (() => {
@@ -132,7 +134,15 @@ async function startFerretDb(options: EmbeddedMongoOptions): Promise<EmbeddedMon
     throw new Error(`${(error as Error).message}\n${child.recentOutput()}`);
   }
   options.logger.info({ port, storage: postgresUrl ? 'postgresql' : 'sqlite' }, 'embedded FerretDB started');
-  return { uri: `mongodb://127.0.0.1:${port}/`, engine: 'ferretdb', stop: () => child.stop() };
+  const indexer = postgresUrl ? startContainmentIndexer(postgresUrl, options.logger) : undefined;
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    engine: 'ferretdb',
+    stop: async () => {
+      await indexer?.stop();
+      await child.stop();
+    },
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

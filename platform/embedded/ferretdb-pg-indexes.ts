@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+
+/**
+ * FerretDB 1.x on PostgreSQL creates each Mongo index as a btree on `(_jsonb -> 'field')`, but it
+ * pushes filters down as `_jsonb -> $1 @> $2`: a parameterised key and the containment operator,
+ * which no btree can serve. Every lookup, even by `_id`, is then a sequential scan whose cost grows
+ * with the collection (FerretDB issue #4646). Two changes make the indexes usable without touching
+ * FerretDB: custom plans for every statement (so the planner sees the key as a constant), and a GIN
+ * twin of each indexed field (GIN's jsonb_ops answers `@>`). Real MongoDB needs none of this; it is
+ * done only for the embedded FerretDB this process starts.
+ */
+
+const twinPrefix = 'mdgin_';
+
+export async function preparePostgresForFerretDb(postgresUrl: string, logger: Logger): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+    // A database-level setting applies to the connections FerretDB opens after this.
+    await client.query(`ALTER DATABASE "${rows[0]!.db.replace(/"/g, '""')}" SET plan_cache_mode = force_custom_plan`);
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, 'could not set plan_cache_mode for FerretDB; its indexes will not be used');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+interface IndexedField {
+  schema: string;
+  table: string;
+  field: string;
+}
+
+/** Top-level fields a FerretDB btree index covers, from its definition in pg_indexes. */
+export function indexedFieldsOf(indexdef: string): string[] {
+  const fields: string[] = [];
+  // Only direct `_jsonb -> 'field'` terms: FerretDB 1.x does not push dotted paths down anyway.
+  for (const match of indexdef.matchAll(/\(_jsonb -> '((?:[^']|'')+)'::text\)/g)) fields.push(match[1]!.replace(/''/g, "'"));
+  return fields;
+}
+
+export function twinIndexName(field: IndexedField): string {
+  return twinPrefix + createHash('sha256').update(`${field.schema}\0${field.table}\0${field.field}`).digest('hex').slice(0, 24);
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** Adds the missing GIN twins once; returns how many were created. */
+export async function addContainmentTwins(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ schemaname: string; tablename: string; indexname: string; indexdef: string }>(
+    `SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes
+      WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND (indexdef LIKE '%USING btree%_jsonb ->%' OR indexname LIKE '${twinPrefix}%')`,
+  );
+  const existing = new Set(rows.filter((row) => row.indexname.startsWith(twinPrefix)).map((row) => row.indexname));
+  const wanted = new Map<string, IndexedField>();
+  for (const row of rows) {
+    if (row.indexname.startsWith(twinPrefix) || row.tablename.startsWith('_ferretdb_')) continue;
+    for (const field of indexedFieldsOf(row.indexdef)) {
+      const indexed = { schema: row.schemaname, table: row.tablename, field };
+      const name = twinIndexName(indexed);
+      if (!existing.has(name)) wanted.set(name, indexed);
+    }
+  }
+  let created = 0;
+  for (const [name, indexed] of wanted) {
+    try {
+      await client.query(
+        `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteIdent(indexed.schema)}.${quoteIdent(indexed.table)} USING gin ((_jsonb -> ${quoteLiteral(indexed.field)}))`,
+      );
+      created++;
+    } catch {
+      // The table was dropped meanwhile, or writers held it past lock_timeout: the next pass retries.
+    }
+  }
+  return created;
+}
+
+export interface ContainmentIndexer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps every FerretDB index twinned while the embedded FerretDB runs: collections and indexes
+ * appear whenever the application first touches them, so a short poll follows them.
+ */
+export function startContainmentIndexer(postgresUrl: string, logger: Logger, intervalMs = 1000): ContainmentIndexer {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const pass = async () => {
+    try {
+      if (!client) {
+        const fresh = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+        fresh.on('error', () => undefined);
+        await fresh.connect();
+        // Queued behind a long writer, CREATE INDEX would itself block every later writer: give up quickly.
+        await fresh.query("SET lock_timeout = '200ms'");
+        client = fresh;
+      }
+      const created = await addContainmentTwins(client);
+      if (created > 0) logger.debug({ created }, 'FerretDB containment indexes added');
+    } catch (error) {
+      logger.debug({ err: (error as Error).message }, 'FerretDB containment indexer pass failed');
+      await client?.end().catch(() => undefined);
+      client = undefined;
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pass().finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  };
+  running = pass().finally(schedule);
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running.catch(() => undefined);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}

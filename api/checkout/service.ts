@@ -228,7 +228,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         } as unknown as OrderDoc, reservationIds);
 
         if (input.cartId) await deps.carts.clear(input.cartId).catch(() => undefined);
-        await deps.orders.relay(order._id).catch((error: Error) => deps.logger.warn({ err: error.message, orderId }, 'outbox relay deferred to the relay loop'));
+        await deps.orders.relayWritten(order);
         deps.logger.info({ orderId, orderNumber: order.orderNumber, channel: ctx.channel, totalCents: order.totals.totalCents }, 'order placed');
         return deps.orders.view(order);
       } catch (error) {

@@ -53,11 +53,18 @@ const DUPLICATE_KEY = 11000;
 const isDuplicateKey = (error: unknown) => (error as { code?: number })?.code === DUPLICATE_KEY;
 const HISTORY_LIMIT = 100;
 
+/**
+ * How long the Redis pointer to the active version is trusted. A save moves it at once; the expiry
+ * bounds how long a missed move (Redis failing just then) can leave workers on the old version.
+ */
+const ACTIVE_POINTER_TTL_SECONDS = 60;
+
 export function createFraudService(deps: FraudServiceDeps) {
   const { clock, logger, audit, orders, orderLifecycle } = deps;
   const RuleSets = fraudRuleSetModel(deps.mongo);
   const HighRisk = highRiskEntryModel(deps.mongo);
   const Assessments = fraudAssessmentModel(deps.mongo);
+  const activeVersionKey = `${deps.redisPrefix}:fraud:active-rule-set`;
   // Versions are immutable, so a parsed version never goes stale.
   const parsedVersions = new Map<number, FraudRuleSet>();
 
@@ -168,7 +175,13 @@ export function createFraudService(deps: FraudServiceDeps) {
   return {
     /** The rule set new orders are scored with; seeds the default as version 1 on first use. */
     async activeRuleSet(): Promise<FraudRuleSet> {
-      return parseStored(await activeDoc());
+      // Every check needs the active set; the version pointer in Redis saves a Mongo query per check.
+      const pointed = await deps.redis.get(activeVersionKey).catch(() => null);
+      const cached = pointed === null ? undefined : parsedVersions.get(Number(pointed));
+      if (cached) return cached;
+      const doc = await activeDoc();
+      await deps.redis.set(activeVersionKey, String(doc._id), 'EX', ACTIVE_POINTER_TTL_SECONDS, 'NX').catch(() => undefined);
+      return parseStored(doc);
     },
 
     /** Whether an order's hashed email / any hashed shipping address is on the high-risk list. */
@@ -225,6 +238,9 @@ export function createFraudService(deps: FraudServiceDeps) {
         if (isDuplicateKey(error)) throw outdated();
         throw error;
       }
+      await deps.redis.set(activeVersionKey, String(doc._id), 'EX', ACTIVE_POINTER_TTL_SECONDS).catch((error: Error) =>
+        logger.warn({ err: error.message, version: doc._id }, 'fraud: active rule-set pointer not updated; workers pick the new version up when it expires'),
+      );
       await audit.record({
         actor,
         action: 'fraud.rules_update',

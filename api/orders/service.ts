@@ -24,6 +24,22 @@ export function outboxEvent<T extends DomainEventType>(name: T, payload: DomainE
   return { kind: 'event', name, payload: payload as Record<string, unknown> };
 }
 
+/** A copy of `doc` with `$set`-style dotted paths applied, copying each object it descends into. */
+export function withPaths<T extends Record<string, unknown>>(doc: T, set: Record<string, unknown>): T {
+  const copy: Record<string, unknown> = { ...doc };
+  for (const [path, value] of Object.entries(set)) {
+    const keys = path.split('.');
+    let target = copy;
+    for (const key of keys.slice(0, -1)) {
+      const next = target[key];
+      target[key] = next && typeof next === 'object' && !(next instanceof Date) ? { ...(next as Record<string, unknown>) } : {};
+      target = target[key] as Record<string, unknown>;
+    }
+    target[keys.at(-1)!] = value;
+  }
+  return copy as T;
+}
+
 export function toOutboxEntries(items: OutboxItem[], now: Date) {
   return items.map((item) => {
     const id = randomUUID();
@@ -69,27 +85,38 @@ export function createOrderService({ mongo, redis, redisPrefix, clock, events, q
     };
   }
 
+  /** Hands the order's unrelayed effects to Redis and marks them relayed. The caller holds the order's lock. */
+  async function relayHeld(order: Pick<OrderDoc, '_id' | 'outbox'>): Promise<number> {
+    let relayed = 0;
+    const outbox = [];
+    for (const entry of order.outbox) {
+      if (!entry.relayedAt) {
+        if (entry.kind === 'job') {
+          // The entry id is the job id: BullMQ ignores a second add, so a relay retried after a crash adds nothing.
+          await queues.enqueue(entry.name as QueueName, entry.payload as never, { jobId: entry.id });
+        } else {
+          await events.publish(entry.name as DomainEventType, entry.payload as never);
+        }
+        relayed += 1;
+        outbox.push({ ...entry, relayedAt: clock() });
+      } else outbox.push(entry);
+    }
+    if (relayed > 0) await Orders.updateOne({ _id: order._id }, { $set: { outbox, outboxPending: false } });
+    return relayed;
+  }
+
   async function relay(orderId: string): Promise<number> {
     return withLock(redis, lockKey(orderId), async () => {
       const order = await Orders.findById(orderId).lean();
-      if (!order) return 0;
-      let relayed = 0;
-      const outbox = [];
-      for (const entry of order.outbox) {
-        if (!entry.relayedAt) {
-          if (entry.kind === 'job') {
-            // The entry id is the job id: BullMQ ignores a second add, so a relay retried after a crash adds nothing.
-            await queues.enqueue(entry.name as QueueName, entry.payload as never, { jobId: entry.id });
-          } else {
-            await events.publish(entry.name as DomainEventType, entry.payload as never);
-          }
-          relayed += 1;
-          outbox.push({ ...entry, relayedAt: clock() });
-        } else outbox.push(entry);
-      }
-      if (relayed > 0) await Orders.updateOne({ _id: orderId }, { $set: { outbox, outboxPending: false } });
-      return relayed;
+      return order ? relayHeld(order as OrderDoc) : 0;
     });
+  }
+
+  /** Relays an order the caller has just written, without reading it back. */
+  async function relayWritten(order: Pick<OrderDoc, '_id' | 'outbox'>): Promise<void> {
+    await withLock(redis, lockKey(order._id as string), () => relayHeld(order)).catch((error: Error) =>
+      logger.warn({ err: error.message, orderId: order._id }, 'outbox relay deferred to the relay loop'),
+    );
   }
 
   return {
@@ -142,29 +169,35 @@ export function createOrderService({ mongo, redis, redisPrefix, clock, events, q
      * appends outbox items in one write, then relays the outbox.
      */
     async transition(orderId: string, to: OrderStatus, options: TransitionOptions): Promise<OrderDoc> {
-      const updated = await withLock(redis, lockKey(orderId), async () => {
-        const order = await Orders.findById(orderId).lean();
+      return withLock(redis, lockKey(orderId), async () => {
+        const order = (await Orders.findById(orderId).lean()) as OrderDoc | null;
         if (!order) throw new NotFoundError('order');
         const from = order.status as OrderStatus;
-        if (from === to || options.idempotentFrom?.includes(from)) return { order: order as OrderDoc, changed: false };
+        if (from === to || options.idempotentFrom?.includes(from)) return order;
         assertTransition(from, to);
         const now = clock();
         const entries = toOutboxEntries(
           [...(options.outbox ?? []), outboxEvent('order.status_changed', { orderId, orderNumber: order.orderNumber, from, to })],
           now,
         );
+        const historyEntry = { from, to, at: now, actor: options.actor, reason: options.reason };
         await Orders.updateOne(
           { _id: orderId },
           {
             $set: { status: to, outboxPending: true, ...(options.set ?? {}) },
-            $push: { statusHistory: { from, to, at: now, actor: options.actor, reason: options.reason }, outbox: { $each: entries } },
+            $push: { statusHistory: historyEntry, outbox: { $each: entries } },
             $inc: { version: 1 },
           },
         );
-        return { order: (await Orders.findById(orderId).lean()) as OrderDoc, changed: true };
+        // Under the lock nobody else wrote the order, so the update applied to what was read is what is stored.
+        const updated = withPaths(
+          { ...order, status: to, outboxPending: true, version: (order.version ?? 0) + 1, statusHistory: [...order.statusHistory, historyEntry], outbox: [...order.outbox, ...entries] },
+          options.set ?? {},
+        ) as OrderDoc;
+        // Relayed inside the same lock, from memory: a re-read would only return what was just written.
+        await relayHeld(updated).catch((error: Error) => logger.warn({ err: error.message, orderId }, 'outbox relay deferred'));
+        return updated;
       });
-      if (updated.changed) await relay(orderId).catch((error: Error) => logger.warn({ err: error.message, orderId }, 'outbox relay deferred'));
-      return updated.order;
     },
 
     /** Sets fields that are not a status change (fraud score, payment ids), under the same lock. */
@@ -177,6 +210,7 @@ export function createOrderService({ mongo, redis, redisPrefix, clock, events, q
     },
 
     relay,
+    relayWritten,
 
     /** The relay loop's work: every order with effects not yet handed to Redis. */
     async relayPending(limit = 200): Promise<number> {

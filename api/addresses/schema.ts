@@ -152,14 +152,16 @@ export type SuggestionMessage = z.infer<typeof SuggestionMessage>;
 
 // Responses are checked for shape only: an unverifiable suggestion echoes input that may not be a
 // valid PostalAddress (that is why it is unverifiable).
-const echoedAddress = z.strictObject({
+/** An address's fields as a response carries them: shape only, no postal rules. */
+export const addressResponseFields = {
   line1: z.string(),
   line2: z.string().optional(),
   city: z.string(),
   state: z.string(),
   postalCode: z.string(),
   country: z.string(),
-});
+};
+const echoedAddress = z.strictObject(addressResponseFields);
 
 export const AddressSuggestion = z.strictObject({
   input: echoedAddress,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PostalAddress } from '../addresses/schema.ts';
+import { addressResponseFields, PostalAddress } from '../addresses/schema.ts';
 import { instantSchema, programCodeSchema, skuSchema } from '../catalog/schema.ts';
 import { Attestation } from '../orders/schema.ts';
 
@@ -82,14 +82,7 @@ export const CancelEnrollmentRequest = z.strictObject({ reason: z.string().trim(
 
 export const EnrollmentParams = z.strictObject({ id: enrollmentIdSchema });
 
-const addressView = z.object({
-  line1: z.string(),
-  line2: z.string().optional(),
-  city: z.string(),
-  state: z.string(),
-  postalCode: z.string(),
-  country: z.string(),
-});
+const addressView = z.object(addressResponseFields);
 
 /** What the customer (and, audited, an admin) sees of an enrollment. Never a card number. */
 export const EnrollmentView = z.object({

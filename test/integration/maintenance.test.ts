@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { cartModel } from '../../api/carts/model.ts';
+import { customerSessionModel } from '../../api/customers/model.ts';
 import { idempotencyModel } from '../../api/idempotency/model.ts';
+import { staffSessionModel } from '../../api/staff/model.ts';
 import { reconcileInventory, requeueStranded, runMaintenanceTask, startMaintenanceLoop, startMaintenanceWorker } from '../../workers/maintenance/worker.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
@@ -77,6 +79,29 @@ describe('maintenance: outbox relay, reservation expiry, purges, stock reconcile
     } finally {
       await loop.close();
     }
+  });
+
+  it('purges customer sessions that ended and staff sessions ended over 30 days ago, and keeps the rest', async () => {
+    const { core } = ctx.services;
+    const customerSessions = customerSessionModel(core.mongo);
+    const staffSessions = staffSessionModel(core.mongo);
+    const now = Date.now();
+    const day = 86_400_000;
+    const customerSession = (id: string, expiresAt: number) =>
+      ({ _id: id, tokenHash: randomUUID(), customerId: 'c1', createdAt: new Date(now - day), lastSeenAt: new Date(now - 1000), expiresAt: new Date(expiresAt) });
+    await customerSessions.create([customerSession(`ended-${randomUUID()}`, now - 1000), customerSession(`live-${randomUUID()}`, now + day)]);
+    const staffSession = (tokenHash: string, expiresAt: number, revokedAt: number | null) =>
+      ({ tokenHash, staffUserId: '6566f0f0f0f0f0f0f0f0f0f0', createdAt: new Date(expiresAt - day), lastSeenAt: new Date(expiresAt - day), expiresAt: new Date(expiresAt), revokedAt: revokedAt === null ? null : new Date(revokedAt) });
+    await staffSessions.create([
+      staffSession('staff-long-ended', now - 31 * day, null),
+      staffSession('staff-revoked-long-ago', now + day, now - 40 * day),
+      staffSession('staff-recently-ended', now - 2 * day, null),
+      staffSession('staff-live', now + day, null),
+    ]);
+
+    expect(await runMaintenanceTask(ctx.services, 'purge-expired')).to.equal(3);
+    expect((await customerSessions.find({}, { _id: 1 }).lean()).map((s) => s._id.split('-')[0])).to.deep.equal(['live']);
+    expect((await staffSessions.find({}, { tokenHash: 1 }).lean()).map((s) => s.tokenHash).sort()).to.deep.equal(['staff-live', 'staff-recently-ended']);
   });
 
   it('purges expired idempotency keys and carts, and keeps live ones', async () => {

@@ -8,7 +8,7 @@ import { startQueueWorker, type RunningWorker } from '../runner.ts';
 
 /**
  * Housekeeping the workers process owns: relay order outboxes Redis missed, expire abandoned stock
- * reservations, purge expired idempotency keys and carts, and rebuild the Redis stock counters
+ * reservations, purge expired idempotency keys, carts and sessions, and rebuild the Redis stock counters
  * from Mongo at start-up and whenever Redis comes back empty.
  *
  * Why a timer loop in this process and not a repeatable BullMQ job: the loop's main job is to
@@ -30,7 +30,7 @@ export interface MaintenanceOptions {
    */
   intervalMs?: number;
   /**
-   * How often expired idempotency keys and carts are purged.
+   * How often expired idempotency keys, carts and sessions are purged.
    * @defaultValue 3_600_000
    */
   purgeIntervalMs?: number;
@@ -47,6 +47,8 @@ export interface MaintenanceOptions {
   strandedAfterMs?: number;
 }
 
+const STAFF_SESSION_KEEP_DAYS = 30;
+
 /** Set once stock counters were rebuilt; gone when Redis lost its data, which triggers a rebuild. */
 const inventoryMarkerKey = (services: Pick<Services, 'core'>) => `${services.core.redisPrefix}:maintenance:inventory-reconciled`;
 
@@ -58,8 +60,15 @@ export async function runMaintenanceTask(services: Services, task: MaintenanceTa
     case 'expire-reservations':
       return services.inventory.expireDue();
     case 'purge-expired': {
-      const [keys, carts] = await Promise.all([services.idempotency.purgeExpired(), services.carts.purgeExpired()]);
-      return keys + carts;
+      // Sessions hold who signed in from where; nothing needs them once they can no longer be used
+      // (staff sessions are kept 30 days after their end for investigating a compromised account).
+      const purged = await Promise.all([
+        services.idempotency.purgeExpired(),
+        services.carts.purgeExpired(),
+        services.customers.purgeExpiredSessions(),
+        services.staff.pruneSessions(STAFF_SESSION_KEEP_DAYS),
+      ]);
+      return purged.reduce((sum, count) => sum + count, 0);
     }
   }
 }

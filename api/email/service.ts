@@ -7,9 +7,9 @@ import { NotFoundError, parseOrThrow, ValidationError } from '../../platform/err
 import { withLock } from '../../platform/locks.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { QueuePayloads, type Queues } from '../../platform/queues.ts';
-import { listUnsubscribeHeaders, unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '../../workers/email/unsubscribe.ts';
-import { renderEmail, sampleDataOf, type RenderedEmail } from '../../workers/email/templates.ts';
-import type { EmailBrand } from '../../workers/email/render.ts';
+import { listUnsubscribeHeaders, unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from './unsubscribe.ts';
+import { renderEmail, sampleDataOf, type RenderedEmail } from './templates.ts';
+import type { EmailBrand } from './render.ts';
 import type { AuditRecordInput } from '../audit/service.ts';
 import { customerModel } from '../customers/model.ts';
 import { maskEmail } from '../customers/normalize.ts';

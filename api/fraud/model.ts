@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { HIGH_RISK_TARGETS, type HighRiskTarget } from '../../workers/fraud/rules-schema.ts';
+import { HIGH_RISK_TARGETS, type HighRiskTarget } from './rules-schema.ts';
 
 /**
  * Fraud records. Every collection uses a natural `_id`, so uniqueness needs no secondary index to
@@ -20,7 +20,7 @@ export interface FraudRuleSetDoc {
 }
 
 /**
- * A confirmed-fraud email or shipping address, as a keyed hash only (workers/fraud/high-risk.ts).
+ * A confirmed-fraud email or shipping address, as a keyed hash only (api/fraud/high-risk.ts).
  * Deliberately no customer or order id: the list matches values, it is not a list of people.
  */
 export interface HighRiskEntryDoc {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { FraudRuleSet } from '../../workers/fraud/rules-schema.ts';
+import type { FraudRuleSet } from './rules-schema.ts';
 
 /**
  * Shapes of the fraud review and rule-set admin API. Zod only: the console validates an analyst's
  * decision and an admin's rule edit with the same schemas the API applies. The rule set itself is
- * validated by `FraudRuleSetSchema` (workers/fraud/rules-schema.ts).
+ * validated by `FraudRuleSetSchema` (api/fraud/rules-schema.ts).
  */
 
 export const ReviewListQuery = z.strictObject({

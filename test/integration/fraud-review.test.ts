@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { hashEmail, hashHouseholdKey } from '../../workers/fraud/high-risk.ts';
-import { DEFAULT_FRAUD_RULE_SET } from '../../workers/fraud/rules-schema.ts';
+import { hashEmail, hashHouseholdKey } from '../../api/fraud/high-risk.ts';
+import { DEFAULT_FRAUD_RULE_SET } from '../../api/fraud/rules-schema.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';

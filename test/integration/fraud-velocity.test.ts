@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { AppError, ServiceUnavailableError } from '../../platform/errors.ts';
-import { requiredSignals, scoreOrder } from '../../workers/fraud/engine.ts';
-import type { OrderFacts } from '../../workers/fraud/facts.ts';
-import { DEFAULT_FRAUD_RULE_SET } from '../../workers/fraud/rules-schema.ts';
+import { requiredSignals, scoreOrder } from '../../api/fraud/engine.ts';
+import type { OrderFacts } from '../../api/fraud/facts.ts';
+import { DEFAULT_FRAUD_RULE_SET } from '../../api/fraud/rules-schema.ts';
 import { createVelocityTracker, MAX_SET_MEMBERS, trackOrder, type VelocityRedis } from '../../workers/fraud/velocity.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { parseOrThrow, ValidationError, AppError } from '../../platform/errors.ts';
-import { formatWindow, requiredSignals, scoreOrder } from '../../workers/fraud/engine.ts';
-import type { FraudSignals, OrderFacts } from '../../workers/fraud/facts.ts';
+import { formatWindow, requiredSignals, scoreOrder } from '../../api/fraud/engine.ts';
+import type { FraudSignals, OrderFacts } from '../../api/fraud/facts.ts';
 import {
   hashEmail,
   hashHouseholdKey,
@@ -11,7 +11,7 @@ import {
   normalizeEmail,
   normalizeHouseholdKey,
   orderHighRiskHashes,
-} from '../../workers/fraud/high-risk.ts';
+} from '../../api/fraud/high-risk.ts';
 import {
   DEFAULT_FRAUD_RULE_SET,
   FraudRuleSchema,
@@ -20,7 +20,7 @@ import {
   RULE_PLACEHOLDERS,
   type FraudRule,
   type FraudRuleSet,
-} from '../../workers/fraud/rules-schema.ts';
+} from '../../api/fraud/rules-schema.ts';
 
 const PLACED_AT = new Date('2030-03-01T12:00:00Z');
 const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { listUnsubscribeHeaders, unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '../../workers/email/unsubscribe.ts';
+import { listUnsubscribeHeaders, unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '../../api/email/unsubscribe.ts';
 
 const SECRET = 'a-test-secret-of-at-least-thirty-two-chars';
 const CUSTOMER = '3f1c2a9e-8d7b-4c6a-9e5f-1a2b3c4d5e6f';

@@ -1,9 +1,9 @@
 import { NewsletterTopicSchema } from '../../api/email/schema.ts';
 import type { Services } from '../../api/services.ts';
 import { isAppError } from '../../platform/errors.ts';
-import type { EmailBrand } from './render.ts';
+import type { EmailBrand } from '../../api/email/render.ts';
 import type { Composed, EmailJob } from './sender.ts';
-import { renderEmail } from './templates.ts';
+import { renderEmail } from '../../api/email/templates.ts';
 
 /**
  * One newsletter email of a campaign. Consent is checked here, when the email is about to be sent,

@@ -8,7 +8,7 @@ import { isAppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { QueuePayloads } from '../../platform/queues.ts';
 import { marketingEmail } from './marketing.ts';
-import { orderEmailData, renderEmail, type RenderedEmail } from './templates.ts';
+import { orderEmailData, renderEmail, type RenderedEmail } from '../../api/email/templates.ts';
 
 /**
  * Turns one email job into at most one email:

@@ -1,9 +1,9 @@
 import type { OrderDoc } from '../../api/orders/model.ts';
-import type { SignalRequirements } from './engine.ts';
-import type { FraudSignals, OrderFacts } from './facts.ts';
+import type { SignalRequirements } from '../../api/fraud/engine.ts';
+import type { FraudSignals, OrderFacts } from '../../api/fraud/facts.ts';
 import { isPublicIp, lookupCountry } from './geoip.ts';
-import { orderHighRiskHashes } from './high-risk.ts';
-import type { AvsResult, CvvResult } from './rules-schema.ts';
+import { orderHighRiskHashes } from '../../api/fraud/high-risk.ts';
+import type { AvsResult, CvvResult } from '../../api/fraud/rules-schema.ts';
 import { trackOrder, type VelocityTracker } from './velocity.ts';
 
 /**

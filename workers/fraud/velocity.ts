@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
-import type { SignalRequirements } from './engine.ts';
-import type { FraudSignals, OrderFacts, VelocitySignal, WindowedCount } from './facts.ts';
+import type { SignalRequirements } from '../../api/fraud/engine.ts';
+import type { FraudSignals, OrderFacts, VelocitySignal, WindowedCount } from '../../api/fraud/facts.ts';
 import { normalizeIp } from './geoip.ts';
-import { assertFraudSecret, keyedDigest, normalizeEmail, normalizeHouseholdKey, type FraudSecret } from './high-risk.ts';
-import { MAX_WINDOW_SECONDS, VELOCITY_DIMENSIONS, type VelocityDimension } from './rules-schema.ts';
+import { assertFraudSecret, keyedDigest, normalizeEmail, normalizeHouseholdKey, type FraudSecret } from '../../api/fraud/high-risk.ts';
+import { MAX_WINDOW_SECONDS, VELOCITY_DIMENSIONS, type VelocityDimension } from '../../api/fraud/rules-schema.ts';
 
 /**
  * Sliding-window counters for fraud rules, in Redis sorted sets (score = event time in ms).

@@ -2,7 +2,7 @@ import type { Services } from '../../api/services.ts';
 import { isAppError } from '../../platform/errors.ts';
 import type { Runtime } from '../../platform/runtime.ts';
 import { startQueueWorker, type RunningWorker } from '../runner.ts';
-import { requiredSignals, scoreOrder } from './engine.ts';
+import { requiredSignals, scoreOrder } from '../../api/fraud/engine.ts';
 import { buildOrderFacts, gatherSignals } from './facts-builder.ts';
 import { createVelocityTracker } from './velocity.ts';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OrderDoc } from '../../api/orders/model.ts';
+import type { OrderDoc } from '../orders/model.ts';
 import { parseOrThrow } from '../../platform/errors.ts';
 import {
   categoryOf,
@@ -13,7 +13,7 @@ import {
   TOPIC_TITLES,
   type EmailCategory,
   type EmailTemplateName,
-} from '../../api/email/schema.ts';
+} from './schema.ts';
 import {
   button,
   describeCard,

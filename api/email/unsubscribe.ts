@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { NEWSLETTER_TOPICS, type NewsletterTopic } from '../../api/customers/schema.ts';
+import { NEWSLETTER_TOPICS, type NewsletterTopic } from '../customers/schema.ts';
 
 /**
  * Signed one-click unsubscribe links (RFC 8058). The token names the customer and the newsletter

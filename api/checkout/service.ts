@@ -107,9 +107,21 @@ export function createCheckoutService(deps: CheckoutDeps) {
     // enrollment orders are allocated before the public sale.
     if (!deps.admission || ctx.channel !== 'web') return;
     const rooms = await deps.admission.roomsGuarding(lines.map((l) => l.sku));
+    const tokens = input.admissionToken === undefined ? [] : [input.admissionToken].flat();
     for (const room of rooms) {
-      if (!input.admissionToken) throw new ForbiddenError('waiting_room.admission_required', 'This release is being sold through the waiting room; join the line first.');
-      deps.admission.verify(room, input.admissionToken);
+      if (tokens.length === 0) throw new ForbiddenError('waiting_room.admission_required', 'This release is being sold through the waiting room; join the line first.');
+      // A token names its room, so an order for two launches carries one token for each.
+      let refusal: unknown;
+      const admitted = tokens.some((token) => {
+        try {
+          deps.admission!.verify(room, token);
+          return true;
+        } catch (error) {
+          refusal ??= error;
+          return false;
+        }
+      });
+      if (!admitted) throw refusal;
     }
   }
 

@@ -262,7 +262,7 @@ export function apiOperations(): OperationRegistry {
       summary: 'Place an order',
       description:
         'The one checkout (web, phone and subscription orders share it). Send either `cartId` or `lines`. The card number and security code go to the vault ' +
-        'and the gateway only. While a launch waiting room guards a sku, the order needs `admissionToken` (403 `waiting_room.admission_required` otherwise). ' +
+        'and the gateway only. While a launch waiting room guards a sku, the order needs the `admissionToken` of that room (a list of tokens when rooms guard several of its skus; 403 `waiting_room.admission_required` or `waiting_room.admission_invalid` otherwise). ' +
         'Rate limited per client address.',
       tags: ['Orders'],
       access: 'customer_optional',

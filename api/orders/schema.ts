@@ -77,8 +77,8 @@ export const PlaceOrderRequest = z
     payment: Payment,
     attestation: Attestation,
     marketingOptIn: z.boolean().default(false),
-    /** Waiting-room admission for a launch, when the sku's room is active. */
-    admissionToken: z.string().max(512).optional(),
+    /** While launch waiting rooms guard the order's products: one admission token per room (a list when several). */
+    admissionToken: z.union([z.string().max(512), z.array(z.string().max(512)).min(1).max(10)]).optional(),
   })
   .superRefine((order, ctx) => {
     if (!order.cartId && !order.lines) ctx.addIssue({ code: 'custom', path: ['lines'], message: 'Send the cart id or the order lines.' });

@@ -227,6 +227,28 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(problems).to.deep.equal([]);
   });
 
+  it('waits in the line of each launch in a cart with two, and sends both admission tokens', async () => {
+    const products = [await createProduct(ctx.services, { totalStock: 5 }), await createProduct(ctx.services, { totalStock: 5 })];
+    for (const product of products) {
+      await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() - 60_000), admitPerSecond: 1000 });
+    }
+    const { page, problems, orderRequests } = await openStore();
+    for (const product of products) await addToCart(page, product.sku);
+    await goToCheckout(page);
+    await fillCheckout(page);
+    await page.getByRole('button', { name: 'Place order' }).click();
+
+    const orderNumber = await confirmationNumber(page);
+    expect(orderRequests).to.have.length(3);
+    expect(orderRequests[1]!.postDataJSON().admissionToken).to.be.a('string');
+    const tokens = orderRequests[2]!.postDataJSON().admissionToken as string[];
+    expect(tokens).to.be.an('array').with.length(2);
+    expect(new Set(tokens).size).to.equal(2);
+    expect((await ctx.services.orders.findByNumber(orderNumber))!.lines.map((line) => line.sku).sort()).to.deep.equal(products.map((p) => p.sku).sort());
+    for (const product of products) expect((await ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
+    expect(problems).to.deep.equal([]);
+  });
+
   it('shows the line before a launch opens and lets the shopper leave it without ordering', async () => {
     const product = await createProduct(ctx.services, { totalStock: 5 });
     await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() + 3600_000), admitPerSecond: 10 });

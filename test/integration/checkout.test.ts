@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 import { address, checkoutBody, createProduct } from '../support/fixtures.ts';
+import { shopperOrderBody, uniqueShopper } from '../support/order-flow.ts';
 
 describe('checkout: web orders through the API', function () {
   this.timeout(60_000);
@@ -119,6 +120,36 @@ describe('checkout: web orders through the API', function () {
     expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
     expect(placed.body.lines[0].quantity).to.equal(2);
     expect((await api(ctx.baseUrl, 'GET', `/api/carts/${cart.body.cartId}`)).status).to.equal(404);
+  });
+
+  it('needs an admission token for each waiting room guarding the order, and only for those', async () => {
+    const [first, second, unguarded] = await Promise.all([createProduct(ctx.services), createProduct(ctx.services), createProduct(ctx.services)]);
+    const { waitingRoom } = ctx.services;
+    const opened = new Date(Date.now() - 60_000);
+    await waitingRoom.openRoom({ roomId: first.sku, opensAt: opened, admitPerSecond: 1000 });
+    await waitingRoom.openRoom({ roomId: second.sku, opensAt: opened, admitPerSecond: 1000 });
+    const shopper = uniqueShopper();
+    const tokenFor = async (room: string) => {
+      await waitingRoom.join(room, shopper.email);
+      return (await waitingRoom.status(room, shopper.email)).admissionToken as string;
+    };
+    const [firstToken, secondToken] = [await tokenFor(first.sku), await tokenFor(second.sku)];
+    const lines = [
+      { sku: first.sku, quantity: 1 },
+      { sku: second.sku, quantity: 1 },
+    ];
+    const place = (admissionToken?: string | string[]) =>
+      api(ctx.baseUrl, 'POST', '/api/orders', { body: { ...shopperOrderBody(shopper, lines), ...(admissionToken ? { admissionToken } : {}) } });
+
+    expect((await place()).body.error.code).to.equal('waiting_room.admission_required');
+    const oneRoomOnly = await place(firstToken);
+    expect(oneRoomOnly.status).to.equal(403);
+    expect(oneRoomOnly.body.error.code).to.equal('waiting_room.admission_invalid');
+    expect((await place([firstToken, firstToken])).status).to.equal(403);
+    const both = await place([secondToken, firstToken]);
+    expect(both.status, JSON.stringify(both.body)).to.equal(201);
+    const noRoom = await api(ctx.baseUrl, 'POST', '/api/orders', { body: shopperOrderBody(uniqueShopper(), [{ sku: unguarded.sku, quantity: 1 }]) });
+    expect(noRoom.status).to.equal(201);
   });
 
   it('offers a standardised address as a suggestion', async () => {

@@ -679,16 +679,18 @@ function formatWait(seconds) {
 const pollDelayMs = (status) => Math.min(15, Math.max(2, Math.ceil((status.estimatedWaitSeconds ?? 6) / 3))) * 1000;
 
 /**
- * Joins the waiting room guarding one of the cart's skus and waits for admission. Returns the
- * admission token, '' when no room guards the cart any more, or null when the shopper left.
+ * Joins the waiting room guarding one of the cart's skus (other than those in `held`) and waits for
+ * admission. Returns the room's sku and admission token, '' when no other room guards the cart, or
+ * null when the shopper left.
  */
-async function waitInLine() {
+async function waitInLine(held = new Set()) {
   const panel = $('#waiting-room');
   let leave;
   const left = new Promise((resolve) => {
     leave = () => resolve(null);
   });
   for (const sku of state.cart?.lines.map((line) => line.sku) ?? []) {
+    if (held.has(sku)) continue;
     const room = encodeURIComponent(sku);
     let result = await api('POST', `/api/waiting-room/${room}/join`, { headers: visitorHeaders() });
     if (result.status === 404) continue;
@@ -721,7 +723,7 @@ async function waitInLine() {
       }
     }
     panel.replaceChildren(h('h3', {}, 'It is your turn'), h('p', {}, 'Placing your order now…'));
-    return status.admissionToken;
+    return { sku, token: status.admissionToken };
   }
   return '';
 }
@@ -743,12 +745,14 @@ const RETRYABLE_STATUSES = new Set([0, 502, 503, 504]);
 async function submitOrder(body) {
   const attempt = state.checkout;
   attempt.idempotencyKey ??= newIdempotencyKey();
-  let admissionToken;
+  // One token per launch room guarding the cart: a cart with two launches waits in both lines.
+  const admissions = new Map();
   let retries = 0;
   let lineVisits = 0;
   for (;;) {
     progress('Placing your order…');
-    const payload = admissionToken ? { ...body, admissionToken } : body;
+    const tokens = [...admissions.values()];
+    const payload = tokens.length ? { ...body, admissionToken: tokens.length === 1 ? tokens[0] : tokens } : body;
     const result = await api('POST', '/api/orders', { body: payload, headers: { 'Idempotency-Key': attempt.idempotencyKey } });
     if (result.ok) return orderPlaced(result.data);
     const error = errorOf(result);
@@ -759,11 +763,13 @@ async function submitOrder(body) {
       await pause(1000 * 2 ** retries);
       continue;
     }
-    if (error.code?.startsWith('waiting_room.admission') && lineVisits < 3) {
+    if (error.code?.startsWith('waiting_room.admission') && lineVisits < 3 + admissions.size) {
       lineVisits += 1;
-      const token = await waitInLine();
-      if (token === null) return showPlacementError(result, { code: 'waiting_room.left', message: 'You left the line; your order was not placed.' });
-      admissionToken = token || undefined;
+      const admitted = await waitInLine(new Set(admissions.keys()));
+      if (admitted === null) return showPlacementError(result, { code: 'waiting_room.left', message: 'You left the line; your order was not placed.' });
+      // No other line to join: a token we hold has expired, so the next visit rejoins them all.
+      if (admitted) admissions.set(admitted.sku, admitted.token);
+      else admissions.clear();
       continue;
     }
     return showPlacementError(result, error);

@@ -17,6 +17,7 @@ import { createInventoryService } from './inventory/service.ts';
 import { createWaitingRoomService } from './waiting-room/service.ts';
 import { createVaultService } from './vault/service.ts';
 import { createSimulatedGateway, type PaymentGateway } from './payments/gateway.ts';
+import { createRedisGatewayStore } from './payments/simulated-store.ts';
 import { createPaymentService } from './payments/service.ts';
 import { createIdempotencyService } from './idempotency/service.ts';
 import { createCartService } from './carts/service.ts';
@@ -77,7 +78,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
   const catalog = createCatalogService({ mongo, clock, inventory, audit, logger });
   const waitingRoom = createWaitingRoomService({ redis, prefix: `${redisPrefix}:wr`, clock, secret: core.secrets.appSecret });
   const vault = createVaultService({ mongo, clock, masterKeys: core.secrets.vaultMasterKeys, activeKeyId: core.secrets.vaultActiveKeyId, fingerprintSecret: core.secrets.appSecret });
-  const payments = createPaymentService({ gateway: overrides.gateway ?? createSimulatedGateway({ clock }), vault, logger });
+  const payments = createPaymentService({ gateway: overrides.gateway ?? createSimulatedGateway({ clock, store: createRedisGatewayStore({ redis, prefix: `${redisPrefix}:simulated-gateway` }) }), vault, logger });
   const idempotency = createIdempotencyService({ mongo, clock, secret: core.secrets.appSecret, logger });
   const orders = createOrderService({ mongo, redis, redisPrefix, clock, events: core.events, queues: core.queues, logger });
   const orderLifecycle = createOrderLifecycle({ orders, inventory, payments, vault, logger });

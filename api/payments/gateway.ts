@@ -9,6 +9,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from '../../platform/errors.ts';
+import { createMemoryGatewayStore, type SimulatedGatewayStore } from './simulated-store.ts';
 import { detectBrand, expiryValid, last4, luhnValid, normalizePan, type DetectedBrand } from '../vault/cards.ts';
 
 /**
@@ -157,6 +158,11 @@ const SCENARIO_BY_NUMBER: ReadonlyMap<string, SimulatedScenario> = new Map(SIMUL
 
 export interface SimulatedGatewayOptions {
   clock?: () => Date;
+  /**
+   * Where authorisations and captures are kept. Every process of one deployment must share it
+   * (the Redis store) or a refund in the API cannot find a worker's capture; in memory by default.
+   */
+  store?: SimulatedGatewayStore;
   /** Delay before every answer, to exercise spinners, timeouts and races. */
   latencyMs?: number;
 }
@@ -182,7 +188,7 @@ export interface SimulatedCapture {
 
 export interface SimulatedGateway extends PaymentGateway {
   /** Copies of the remembered state, for tests and the dev console. */
-  snapshot(): { authorisations: SimulatedAuthorisation[]; captures: SimulatedCapture[] };
+  snapshot(): Promise<{ authorisations: SimulatedAuthorisation[]; captures: SimulatedCapture[] }>;
 }
 
 /** The parts of a request the idempotency check compares; enough to spot a reused key, nothing secret. */
@@ -250,15 +256,16 @@ function sameRequest(a: RequestSummary, b: RequestSummary): boolean {
 }
 
 /**
- * An in-memory processor whose behaviour is fixed by the card number (SIMULATED_TEST_CARDS). Checks
- * and state changes happen together after the simulated latency, so concurrent calls race the way
- * they would against a real processor (one of two concurrent captures wins).
+ * A processor whose behaviour is fixed by the card number (SIMULATED_TEST_CARDS). State changes are
+ * atomic in the store after the simulated latency, so concurrent calls race the way they would
+ * against a real processor (one of two concurrent captures wins). Authorisation idempotency keys
+ * are remembered by this process only: retries of one authorisation come from the worker that
+ * owns the job.
  */
 export function createSimulatedGateway(options: SimulatedGatewayOptions = {}): SimulatedGateway {
   const clock = options.clock ?? (() => new Date());
   const latencyMs = options.latencyMs ?? 0;
-  const authorisations = new Map<string, SimulatedAuthorisation>();
-  const captures = new Map<string, SimulatedCapture>();
+  const store = options.store ?? createMemoryGatewayStore();
   const idempotency = new Map<string, { summary: RequestSummary; result: Promise<AuthResult> }>();
 
   const wait = async (): Promise<void> => {
@@ -272,14 +279,21 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions = {}): S
     }
     if (outcome.kind === 'decline') return { status: 'declined', reason: outcome.reason, last4: summary.last4, declinedAt: clock() };
     const authId = `sim_auth_${randomUUID()}`;
-    authorisations.set(authId, { authId, ...summary, state: 'authorised' });
+    await store.saveAuthorisation({ authId, ...summary, state: 'authorised' });
     return { status: 'approved', authId, ...summary, avs: outcome.avs, cvv: outcome.cvv, authorisedAt: clock() };
   }
 
-  function findAuthorisation(authId: string): SimulatedAuthorisation {
-    const auth = authorisations.get(authId);
+  async function findAuthorisation(authId: string): Promise<SimulatedAuthorisation> {
+    const auth = await store.authorisation(authId);
     if (!auth) throw new NotFoundError('authorisation', 'payment.auth_not_found', 'No such authorisation.');
     return auth;
+  }
+
+  function refuseSettled(auth: SimulatedAuthorisation, attempted: 'capture' | 'void'): never {
+    if (auth.state === 'captured') {
+      throw new ConflictError('payment.already_captured', attempted === 'capture' ? 'This authorisation has already been captured.' : 'A captured payment must be refunded, not voided.');
+    }
+    throw new ConflictError('payment.auth_voided', 'This authorisation was voided and cannot be captured.');
   }
 
   return {
@@ -318,56 +332,50 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions = {}): S
     async capture(authId, amountCents) {
       checkAmount(amountCents, 'amountCents');
       await wait();
-      const auth = findAuthorisation(authId);
-      if (auth.state === 'voided') throw new ConflictError('payment.auth_voided', 'This authorisation was voided and cannot be captured.');
-      if (auth.state === 'captured') throw new ConflictError('payment.already_captured', 'This authorisation has already been captured.');
+      const auth = await findAuthorisation(authId);
+      if (auth.state !== 'authorised') refuseSettled(auth, 'capture');
       if (amountCents > auth.amountCents) {
         throw new BusinessRuleError('payment.capture_exceeds_authorised', 'Cannot capture more than was authorised.', {
           authorisedCents: auth.amountCents,
         });
       }
       const captureId = `sim_cap_${randomUUID()}`;
-      auth.state = 'captured';
-      auth.captureId = captureId;
-      captures.set(captureId, { captureId, authId, amountCents, currency: auth.currency, refundedCents: 0 });
+      // The capture is written first: a capture record nobody settled onto is unreachable and harmless.
+      await store.saveCapture({ captureId, authId, amountCents, currency: auth.currency, refundedCents: 0 });
+      if (!(await store.settleAuthorisation(authId, { state: 'captured', captureId }))) refuseSettled(await findAuthorisation(authId), 'capture');
       return { captureId, authId, amountCents, currency: auth.currency, capturedAt: clock() };
     },
 
     async void(authId) {
       await wait();
-      const auth = findAuthorisation(authId);
-      if (auth.state === 'captured') throw new ConflictError('payment.already_captured', 'A captured payment must be refunded, not voided.');
+      const voidedAt = clock();
+      if (await store.settleAuthorisation(authId, { state: 'voided', voidedAt })) return { authId, voidedAt };
+      const auth = await findAuthorisation(authId);
+      // Voiding twice answers like the first void did.
       if (auth.state === 'voided' && auth.voidedAt) return { authId, voidedAt: auth.voidedAt };
-      auth.state = 'voided';
-      auth.voidedAt = clock();
-      return { authId, voidedAt: auth.voidedAt };
+      refuseSettled(auth, 'void');
     },
 
     async refund(captureId, amountCents) {
       checkAmount(amountCents, 'amountCents');
       await wait();
-      const capture = captures.get(captureId);
+      const capture = await store.capture(captureId);
       if (!capture) throw new NotFoundError('capture', 'payment.capture_not_found', 'No such capture.');
-      const refundableCents = capture.amountCents - capture.refundedCents;
-      if (amountCents > refundableCents) {
-        throw new BusinessRuleError('payment.refund_exceeds_captured', 'Cannot refund more than was captured.', { refundableCents });
+      const refundedTotalCents = await store.addRefund(captureId, amountCents);
+      if (refundedTotalCents === undefined) {
+        const current = (await store.capture(captureId)) ?? capture;
+        throw new BusinessRuleError('payment.refund_exceeds_captured', 'Cannot refund more than was captured.', { refundableCents: current.amountCents - current.refundedCents });
       }
-      capture.refundedCents += amountCents;
       return {
         refundId: `sim_ref_${randomUUID()}`,
         captureId,
         amountCents,
         currency: capture.currency,
-        refundedTotalCents: capture.refundedCents,
+        refundedTotalCents,
         refundedAt: clock(),
       };
     },
 
-    snapshot() {
-      return {
-        authorisations: [...authorisations.values()].map((auth) => ({ ...auth })),
-        captures: [...captures.values()].map((capture) => ({ ...capture })),
-      };
-    },
+    snapshot: () => store.snapshot(),
   };
 }

@@ -43,15 +43,15 @@ describe('payment worker: authorise and capture after fraud screening', function
     const product = await createProduct(ctx.services, { priceCents: 12_300 });
     const placed = await placeWebOrder(ctx, uniqueShopper(), [{ sku: product.sku, quantity: 1 }]);
     const order = await waitForStatus(ctx, placed.body.orderNumber, 'paid');
-    const capture = gateway.snapshot().captures.find((c) => c.captureId === order.payment.captureId);
+    const capture = (await gateway.snapshot()).captures.find((c) => c.captureId === order.payment.captureId);
     expect(capture).to.deep.include({ authId: order.payment.authId, amountCents: order.totals.totalCents });
 
-    const capturesBefore = gateway.snapshot().captures.length;
+    const capturesBefore = (await gateway.snapshot()).captures.length;
     const jobId = `again-${randomUUID()}`;
     await ctx.services.core.queues.enqueue('payment-authorise', { orderId: order._id, eventId: jobId }, { jobId });
     const job = await waitForJob(ctx, 'payment-authorise', jobId, 'completed');
     expect(job.returnvalue).to.deep.equal({ status: 'paid' });
-    expect(gateway.snapshot().captures.length).to.equal(capturesBefore);
+    expect((await gateway.snapshot()).captures.length).to.equal(capturesBefore);
     const after = await ctx.services.orders.get(order._id);
     expect(after.payment.captureId).to.equal(order.payment.captureId);
     expect(after.statusHistory.filter((h) => h.to === 'paid')).to.have.length(1);
@@ -69,7 +69,7 @@ describe('payment worker: authorise and capture after fraud screening', function
     const jobId = order.outbox.find((e) => e.name === 'payment-authorise')!.id;
     const job = await ctx.services.core.queues.queue('payment-authorise').getJob(jobId);
     expect(job!.attemptsMade).to.be.greaterThanOrEqual(1);
-    expect(gateway.snapshot().authorisations.filter((a) => a.amountCents === order.totals.totalCents)).to.have.length(1);
+    expect((await gateway.snapshot()).authorisations.filter((a) => a.amountCents === order.totals.totalCents)).to.have.length(1);
   });
 
   it('declines the order when the issuer declines: stock back, payment_failed email, single-use card forgotten', async () => {

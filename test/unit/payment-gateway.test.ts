@@ -89,7 +89,7 @@ describe('payments/gateway (simulated)', () => {
       expect(error).to.be.instanceOf(ServiceUnavailableError);
       expect(error.code).to.equal('payment.gateway_timeout');
       expect((await rejection(gateway.authorise(req))).code).to.equal('payment.gateway_timeout');
-      expect(gateway.snapshot().authorisations).to.be.empty;
+      expect((await gateway.snapshot()).authorisations).to.be.empty;
     });
 
     it('reports AVS unavailable without a billing address', async () => {
@@ -129,7 +129,7 @@ describe('payments/gateway (simulated)', () => {
       const first = approved(await gateway.authorise(req));
       const second = approved(await gateway.authorise({ ...req }));
       expect(second.authId).to.equal(first.authId);
-      expect(gateway.snapshot().authorisations).to.have.length(1);
+      expect((await gateway.snapshot()).authorisations).to.have.length(1);
     });
 
     it('returns the first decline too', async () => {
@@ -223,14 +223,14 @@ describe('payments/gateway (simulated)', () => {
       const cvv = '7319';
       const result = approved(await gateway.authorise(request(pan, { cvv, amountCents: 4_321 })));
       await gateway.capture(result.authId, 4_000);
-      const remembered = JSON.stringify(gateway.snapshot());
+      const remembered = JSON.stringify(await gateway.snapshot());
       expect(remembered).not.to.include(pan);
       expect(remembered).not.to.match(/"(pan|cvv|expMonth|expYear)"/);
       // Compare whole values: the CVV's digits may legitimately occur inside a random id.
       const leaves = (node: unknown): unknown[] => (node !== null && typeof node === 'object' ? Object.values(node).flatMap(leaves) : [node]);
       expect(leaves(JSON.parse(remembered)).map(String)).not.to.include(cvv);
       expect(JSON.stringify(result)).not.to.include(pan);
-      expect(gateway.snapshot().authorisations[0]).to.include({ last4: '0101', state: 'captured' });
+      expect((await gateway.snapshot()).authorisations[0]).to.include({ last4: '0101', state: 'captured' });
     });
 
     it('waits latencyMs before answering', async () => {

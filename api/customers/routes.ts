@@ -55,10 +55,17 @@ export function customerRouter(deps: CustomerRouterDeps): Router {
     res.status(201).json({ customer: result.customer, session: session(result) });
   });
 
-  router.post('/login', limiter('customer-login', 10, 15 * 60, (req) => `${clientIp(req)}:${loginDigest(req)}`), async (req, res) => {
-    const result = await customers.login(req.body);
-    res.json({ customer: result.customer, session: session(result) });
-  });
+  // Per IP and login against guessing; per login whatever the IP against guessing from many
+  // addresses (credential stuffing), high enough that a shopper's own retries never reach it.
+  router.post(
+    '/login',
+    limiter('customer-login', 10, 15 * 60, (req) => `${clientIp(req)}:${loginDigest(req)}`),
+    limiter('customer-login-any-ip', 30, 3600, loginDigest),
+    async (req, res) => {
+      const result = await customers.login(req.body);
+      res.json({ customer: result.customer, session: session(result) });
+    },
+  );
 
   router.post('/logout', guard.requireCustomer, async (req, res) => {
     await customers.logout(customerPrincipal(req).sessionId);

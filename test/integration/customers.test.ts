@@ -174,6 +174,23 @@ describe('customers: accounts, self-service and staff lookup', function () {
       expect(statuses[10]).to.equal(429);
     });
 
+    it('rate-limits sign-in attempts on one login from many addresses', async () => {
+      // Behind the store's proxy the client address comes from X-Forwarded-For; a context of its own trusts it.
+      const proxied = await createTestContext({ env: { TRUST_PROXY: 'true' } });
+      try {
+        const attempt = (login: string, address: string) =>
+          api(proxied.baseUrl, 'POST', '/api/customers/login', { body: { login, password: 'guess guess guess' }, headers: { 'x-forwarded-for': address } });
+        const login = `stuffed_${suffix()}`;
+        const statuses: number[] = [];
+        for (let i = 0; i < 31; i += 1) statuses.push((await attempt(login, `198.51.100.${i + 1}`)).status);
+        expect(statuses.slice(0, 30).every((s) => s === 401), statuses.join()).to.equal(true);
+        expect(statuses[30]).to.equal(429);
+        expect((await attempt(`other_${suffix()}`, '198.51.100.1')).status, 'another login from the same address').to.equal(401);
+      } finally {
+        await proxied.close();
+      }
+    });
+
     it('ends a session after 30 idle minutes or 7 days, whatever the activity', async () => {
       let now = new Date('2030-01-01T00:00:00Z');
       const service = createCustomerService({ mongo: ctx.services.core.mongo, clock: () => now, logger: ctx.services.core.logger, appSecret: 'x'.repeat(32), audit: ctx.services.audit });

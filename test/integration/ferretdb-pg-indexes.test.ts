@@ -17,6 +17,7 @@ describe('embedded FerretDB on PostgreSQL: indexes that serve its lookups', func
       indexedFieldsOf(`CREATE UNIQUE INDEX x ON s.t USING btree (((_jsonb -> 'enrollmentId'::text)), ((_jsonb -> 'releaseSku'::text)))`),
     ).to.deep.equal(['enrollmentId', 'releaseSku']);
     expect(indexedFieldsOf(`CREATE INDEX x ON s.t USING btree (((_jsonb -> 'it''s'::text)))`)).to.deep.equal(["it's"]);
+    expect(indexedFieldsOf(`CREATE INDEX x ON s.t USING btree ((((_jsonb -> 'purchaser'::text) -> 'email'::text)))`)).to.deep.equal([]);
   });
 
   describe('against PostgreSQL', () => {

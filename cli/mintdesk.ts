@@ -58,6 +58,8 @@ async function runServers(parts: { http: boolean; workers: boolean }): Promise<v
     steps.push({ name: 'sockets', run: () => consoleSockets.close() });
     steps.push({ name: 'http', run: () => closeServer(server) });
     logger.info({ port, mongo: infrastructure.mongoEngine }, 'HTTP listening');
+    // A first start has nothing to sell and nobody to sign in: say how to get both.
+    const catalogEmpty = await runtime.services.catalog.list({ pageSize: 1 }).then((page) => page.total === 0, () => false);
     process.stdout.write(
       [
         '',
@@ -66,6 +68,7 @@ async function runServers(parts: { http: boolean; workers: boolean }): Promise<v
         `  agent console   ${base}/console/`,
         `  phone simulator ${config.twilio.accountSid ? '(Twilio configured)' : `${base}/simulator/`}`,
         `  API docs        ${base}/api/docs`,
+        ...(catalogEmpty ? ['', '  The catalog is empty: `npm run mintdesk -- seed --demo-staff` loads the demo catalog and one staff account per role.'] : []),
         '',
       ].join('\n') + '\n',
     );

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SimulatedAuthorisation, SimulatedCapture } from './gateway.ts';
+import { scanKeys } from '../../platform/redis-keys.ts';
 
 /**
  * What the simulated processor remembers between calls. A real processor is one service every
@@ -96,15 +97,12 @@ export function createRedisGatewayStore({ redis, prefix }: { redis: Redis; prefi
 
   async function scanAll<T>(pattern: string, read: (hash: Record<string, string>) => T | undefined): Promise<T[]> {
     const found: T[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
+    for await (const keys of scanKeys(redis, pattern)) {
       for (const key of keys) {
         const value = read(await redis.hgetall(key));
         if (value) found.push(value);
       }
-    } while (cursor !== '0');
+    }
     return found;
   }
 

@@ -7,6 +7,7 @@ import type { ResolvedInfrastructure } from '../../platform/embedded/index.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { createRuntime, type Runtime } from '../../platform/runtime.ts';
 import { sharedInfrastructure, stopSharedInfrastructure, testSecrets, uniqueName } from '../../test/support/infra.ts';
+import { deleteKeys } from '../../platform/redis-keys.ts';
 
 /**
  * A full mintdesk runtime for a benchmark: the embedded servers the test suite uses (FerretDB on
@@ -90,11 +91,3 @@ function withUriOption(uri: string, name: string, value: string): string {
   return url.toString();
 }
 
-async function deleteKeys(redis: Runtime['services']['core']['redis'], pattern: string) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-}

@@ -6,6 +6,7 @@ import { requiredSignals, scoreOrder } from '../../api/fraud/engine.ts';
 import type { OrderFacts } from '../../api/fraud/facts.ts';
 import { DEFAULT_FRAUD_RULE_SET } from '../../api/fraud/rules-schema.ts';
 import { createVelocityTracker, MAX_SET_MEMBERS, trackOrder, type VelocityRedis } from '../../workers/fraud/velocity.ts';
+import { scanKeys } from '../../platform/redis-keys.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'velocity-test-secret-0123456789abcdef';
@@ -25,12 +26,7 @@ describe('fraud velocity tracker (Redis)', () => {
 
   async function keys(): Promise<string[]> {
     const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
+    for await (const batch of scanKeys(redis, `${prefix}:*`)) found.push(...batch);
     return found;
   }
 

@@ -4,16 +4,12 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { AppError } from '../../platform/errors.ts';
 import { createInventoryService, type InventoryService } from '../../api/inventory/service.ts';
+import { deleteKeys } from '../../platform/redis-keys.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, `${prefix}*`);
 }
 
 /** GETs `key` in a tight loop in a child process and reports how often and the lowest value seen. */

@@ -8,6 +8,7 @@ import { reconcileInventory, requeueStranded, runMaintenanceTask, startMaintenan
 import { createProduct } from '../support/fixtures.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 import { placeWebOrder, uniqueShopper, waitFor, waitForJob } from '../support/order-flow.ts';
+import { deleteKeys } from '../../platform/redis-keys.ts';
 
 describe('maintenance: outbox relay, reservation expiry, purges, stock reconcile', function () {
   this.timeout(90_000);
@@ -19,12 +20,7 @@ describe('maintenance: outbox relay, reservation expiry, purges, stock reconcile
 
   async function deleteInventoryKeys() {
     const { redis, redisPrefix } = ctx.services.core;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:inv*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${redisPrefix}:inv*`);
     await redis.del(`${redisPrefix}:maintenance:inventory-reconciled`);
   }
 

@@ -4,17 +4,13 @@ import { Redis } from 'ioredis';
 import { AppError } from '../../platform/errors.ts';
 import { waitingRoomStatsSchema, waitingRoomStatusSchema } from '../../api/waiting-room/schema.ts';
 import { createWaitingRoomService, type WaitingRoomService } from '../../api/waiting-room/service.ts';
+import { deleteKeys } from '../../platform/redis-keys.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
 async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, `${prefix}*`);
 }
 
 function expectAppErrorSync(fn: () => unknown, code: string): void {

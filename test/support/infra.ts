@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../platform/logger.ts';
 import { createRuntime, type Runtime } from '../../platform/runtime.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Secrets } from '../../platform/secrets.ts';
+import { deleteKeys } from '../../platform/redis-keys.ts';
 
 /**
  * The test suite's servers: started once per mocha run through the same module that `mintdesk start`
@@ -127,11 +128,3 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   };
 }
 
-async function deleteKeys(redis: Runtime['services']['core']['redis'], pattern: string) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-}

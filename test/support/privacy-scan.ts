@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { mongo } from 'mongoose';
 import type { Mailbox } from '../../platform/embedded/index.ts';
 import type { ObjectStore } from '../../platform/object-store.ts';
+import { scanKeys } from '../../platform/redis-keys.ts';
 
 /**
  * The card-data scan of issue 3: after traffic, every place mintdesk writes to (Mongo documents,
@@ -105,11 +106,7 @@ export const keysUnder = (prefix: string) => `${prefix.replace(/[*?[\]\\]/g, '\\
  */
 export async function scanRedis(redis: Redis, matcher: Matcher, pattern = '*'): Promise<PrivacyHit[]> {
   const hits: PrivacyHit[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length === 0) continue;
+  for await (const keys of scanKeys(redis, pattern)) {
     const types = (await redis.pipeline(keys.map((key) => ['type', key])).exec()) ?? [];
     const reads = keys.map((key, i) => {
       switch (types[i]?.[1]) {
@@ -134,7 +131,7 @@ export async function scanRedis(redis: Redis, matcher: Matcher, pattern = '*'): 
       const value = values[i]?.[1];
       hits.push(...hitsIn(`${key} ${typeof value === 'string' ? value : JSON.stringify(value ?? null)}`, matcher, 'redis', key));
     });
-  } while (cursor !== '0');
+  }
   return hits;
 }
 

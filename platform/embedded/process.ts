@@ -31,12 +31,14 @@ export function startManagedProcess(command: string, args: string[], options: { 
   child.stderr?.on('data', keep);
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  const watchdog = startWatchdog(child);
   return {
     child,
     recentOutput: () => lines.join('\n'),
     stop: () =>
       new Promise((resolve) => {
         process.removeListener('exit', killOnExit);
+        watchdog?.kill();
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => {
@@ -46,4 +48,25 @@ export function startManagedProcess(command: string, args: string[], options: { 
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * 'exit' handlers do not run when this process is killed by a signal (a CI timeout, Ctrl-C on the
+ * test runner, `kill`), and Linux does not end children with their parent: a FerretDB or
+ * redis-server would live on, holding memory and CPU. A shell waits on a pipe only this process
+ * holds; the pipe closes when this process dies, however it dies, and the shell then ends the
+ * server. It is stopped as soon as the server exits, so it never signals a reused process id.
+ */
+function startWatchdog(server: ChildProcess): ChildProcess | undefined {
+  if (process.platform === 'win32' || server.pid === undefined) return undefined;
+  const watchdog = spawn('/bin/sh', ['-c', 'read _ ; kill -TERM "$0" 2>/dev/null; sleep 5; kill -KILL "$0" 2>/dev/null', String(server.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.stdin?.on('error', () => undefined);
+  // Neither the watchdog nor its pipe may keep this process alive.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { _handle?: { unref?: () => void } } | null)?._handle?.unref?.();
+  server.once('exit', () => watchdog.kill());
+  return watchdog;
 }

@@ -6,11 +6,11 @@ import type { Logger } from '../logger.ts';
  * FerretDB 1.x on PostgreSQL creates each Mongo index as a btree on `(_jsonb -> 'field')`, but it
  * pushes filters down as `_jsonb -> $1 @> $2`: a parameterised key and the containment operator,
  * which no btree can serve. Every lookup, even by `_id`, is then a sequential scan whose cost grows
- * with the collection (FerretDB issue #4646). Two changes make the indexes usable without touching
- * FerretDB: custom plans for every statement (so the planner sees the key as a constant), and a GIN
- * twin of each indexed field (GIN's jsonb_ops answers `@>`). Real MongoDB needs none of this; it is
- * done only for the embedded FerretDB this process starts, whose database also skips waiting for
- * WAL flushes (see preparePostgresForFerretDb).
+ * with the collection (FerretDB issue #4646). What makes the indexes usable without touching
+ * FerretDB: custom plans for every statement (the planner then sees the key as a constant), a GIN
+ * twin of each indexed field (GIN's jsonb_ops answers `@>`), and a planner told to prefer indexes.
+ * Real MongoDB needs none of this; it is done only for the embedded FerretDB this process starts,
+ * whose database also skips waiting for WAL flushes and is vacuumed here when autovacuum is off.
  */
 
 const twinPrefix = 'mdgin_';

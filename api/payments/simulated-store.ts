@@ -106,14 +106,13 @@ export function createRedisGatewayStore({ redis, prefix }: { redis: Redis; prefi
     return found;
   }
 
+  async function saveHash(key: string, fields: Record<string, string | number>): Promise<void> {
+    await redis.multi().hset(key, fields).expire(key, TTL_SECONDS).exec();
+  }
+
   return {
     async saveAuthorisation(auth) {
-      const key = authKey(auth.authId);
-      await redis
-        .multi()
-        .hset(key, { authId: auth.authId, amountCents: auth.amountCents, currency: auth.currency, last4: auth.last4, state: auth.state })
-        .expire(key, TTL_SECONDS)
-        .exec();
+      await saveHash(authKey(auth.authId), { authId: auth.authId, amountCents: auth.amountCents, currency: auth.currency, last4: auth.last4, state: auth.state });
     },
     async authorisation(authId) {
       return toAuthorisation(await redis.hgetall(authKey(authId)));
@@ -123,12 +122,13 @@ export function createRedisGatewayStore({ redis, prefix }: { redis: Redis; prefi
       return (await redis.eval(SETTLE_AUTHORISATION, 1, authKey(authId), ...fields)) === 1;
     },
     async saveCapture(capture) {
-      const key = captureKey(capture.captureId);
-      await redis
-        .multi()
-        .hset(key, { captureId: capture.captureId, authId: capture.authId, amountCents: capture.amountCents, currency: capture.currency, refundedCents: capture.refundedCents })
-        .expire(key, TTL_SECONDS)
-        .exec();
+      await saveHash(captureKey(capture.captureId), {
+        captureId: capture.captureId,
+        authId: capture.authId,
+        amountCents: capture.amountCents,
+        currency: capture.currency,
+        refundedCents: capture.refundedCents,
+      });
     },
     async capture(captureId) {
       return toCapture(await redis.hgetall(captureKey(captureId)));

@@ -167,6 +167,16 @@ const passwordIncorrect = () => new AppError('forbidden', 'customers.password_in
 const customerNotFound = () => new NotFoundError('customer', 'customers.not_found', 'No such customer.');
 
 const noTopics = (): Record<NewsletterTopic, boolean> => Object.fromEntries(NEWSLETTER_TOPICS.map((t) => [t, false])) as Record<NewsletterTopic, boolean>;
+/** What a guest record never has and a closed account no longer keeps: sign-in, profile, saved addresses, newsletters. */
+const withoutAccount = () => ({
+  loginName: null,
+  passwordHash: null,
+  securityQuestionId: null,
+  securityAnswerHash: null,
+  birthMonth: null,
+  addresses: [],
+  emailTopics: noTopics(),
+});
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const newAddressId = () => randomBytes(9).toString('base64url');
 
@@ -513,13 +523,7 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
         closedAt: now,
         emailKey: `closed:${doc._id}`,
         loginKey: `closed:${doc._id}`,
-        loginName: null,
-        passwordHash: null,
-        securityQuestionId: null,
-        securityAnswerHash: null,
-        birthMonth: null,
-        addresses: [],
-        emailTopics: noTopics(),
+        ...withoutAccount(),
       }));
       await recordConsents(
         customerId,
@@ -586,13 +590,7 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
             lastName: data.lastName,
             email: data.email,
             phone: data.phone,
-            loginName: null,
-            passwordHash: null,
-            securityQuestionId: null,
-            securityAnswerHash: null,
-            birthMonth: null,
-            addresses: [],
-            emailTopics: noTopics(),
+            ...withoutAccount(),
             createdAt: now,
             updatedAt: now,
             closedAt: null,

@@ -10,6 +10,7 @@ import { buildOrderFacts } from '../../workers/fraud/facts-builder.ts';
 import { isPublicIp, lookupCountry } from '../../workers/fraud/geoip.ts';
 import { startFraudWorker } from '../../workers/fraud/worker.ts';
 import type { Runtime } from '../../platform/runtime.ts';
+import { withLuhnCheckDigit } from '../../test/support/fixtures.ts';
 import { runPool } from '../lib/http.ts';
 
 /**
@@ -245,18 +246,7 @@ function shopperAddress(n: number) {
 
 /** A Luhn-valid 16-digit Visa test-range number, distinct per n (so is its vault fingerprint). */
 function visaNumber(n: number): string {
-  const body = `4${String(n).padStart(14, '0')}`;
-  let sum = 0;
-  for (let i = 0; i < body.length; i += 1) {
-    // Doubling starts from the digit next to the check digit, i.e. the last of the body.
-    let digit = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return `${body}${(10 - (sum % 10)) % 10}`;
+  return withLuhnCheckDigit(`4${String(n).padStart(14, '0')}`);
 }
 
 /** Public IPv4 addresses the bundled GeoIP dataset places in the US, deterministic per seed. */

@@ -1,6 +1,13 @@
 import type { Services } from '../../api/services.ts';
+import { luhnValid } from '../../api/vault/cards.ts';
 
 export const SYSTEM = { type: 'system', component: 'test' } as const;
+
+/** `payload` with the digit appended that makes it pass the Luhn check (test card numbers). */
+export function withLuhnCheckDigit(payload: string): string {
+  for (let digit = 0; digit <= 9; digit += 1) if (luhnValid(`${payload}${digit}`)) return `${payload}${digit}`;
+  throw new Error('unreachable: one digit always completes a Luhn number');
+}
 
 let skuCounter = 0;
 /** A released, active product with live stock, created through the catalog service. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { OrderDoc } from '../../api/orders/model.ts';
 import type { OrderStatus } from '../../api/orders/status.ts';
-import { checkoutBody } from './fixtures.ts';
+import { checkoutBody, withLuhnCheckDigit } from './fixtures.ts';
 import { api, type ApiResponse } from './http.ts';
 import type { TestContext } from './infra.ts';
 
@@ -12,21 +12,7 @@ import type { TestContext } from './infra.ts';
 
 /** A Luhn-valid Visa number no other order uses; the simulated gateway approves any such number. */
 export function uniqueCardNumber(): string {
-  const body = `4${Array.from({ length: 14 }, () => randomInt(10)).join('')}`;
-  return `${body}${luhnCheckDigit(body)}`;
-}
-
-function luhnCheckDigit(body: string): number {
-  let sum = 0;
-  for (let i = 0; i < body.length; i += 1) {
-    let digit = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return (10 - (sum % 10)) % 10;
+  return withLuhnCheckDigit(`4${Array.from({ length: 14 }, () => randomInt(10)).join('')}`);
 }
 
 export interface Shopper {

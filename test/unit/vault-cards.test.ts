@@ -13,14 +13,9 @@ import {
   validateCard,
   type CardInput,
 } from '../../api/vault/cards.ts';
+import { withLuhnCheckDigit } from '../support/fixtures.ts';
 
 const NOW = new Date('2026-06-15T10:00:00Z');
-
-/** Appends the Luhn check digit, so properties can start from a valid number. */
-function withLuhnDigit(payload: string): string {
-  for (let d = 0; d <= 9; d += 1) if (luhnValid(payload + d)) return payload + d;
-  throw new Error('unreachable');
-}
 
 function validationFields(fn: () => unknown): string[] {
   try {
@@ -59,7 +54,7 @@ describe('vault/cards', () => {
           fc.nat(),
           fc.integer({ min: 1, max: 9 }),
           (payload, at, delta) => {
-            const pan = withLuhnDigit(payload);
+            const pan = withLuhnCheckDigit(payload);
             const i = at % pan.length;
             const changed = pan.slice(0, i) + ((Number(pan[i]) + delta) % 10) + pan.slice(i + 1);
             return luhnValid(pan) && !luhnValid(changed);
@@ -171,7 +166,7 @@ describe('vault/cards', () => {
 
     it('rejects a number of the wrong length for its brand', () => {
       // 15 digits is right for Amex but not for Visa, even when the Luhn check happens to pass.
-      expect(validationFields(() => validateCard(card({ number: withLuhnDigit('42424242424242') }), NOW))).to.deep.equal([
+      expect(validationFields(() => validateCard(card({ number: withLuhnCheckDigit('42424242424242') }), NOW))).to.deep.equal([
         'payment.card.number:card.length',
       ]);
     });

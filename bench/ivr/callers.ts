@@ -90,23 +90,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const [thinkMin, thinkMax] = spec.thinkMs;
   const think = thinkMax > 0 ? () => thinkMin + Math.random() * (thinkMax - thinkMin) : 0;
 
-  const result: ScenarioResult = {
-    name: spec.name,
-    lanes: spec.lanes,
-    windowMs: spec.windowMs,
-    windowRequests: 0,
-    windowLatenciesMs: [],
-    totalRequests: 0,
-    byPurpose: {},
-    callsStarted: 0,
-    callsCompleted: 0,
-    windowCalls: 0,
-    byScript: {},
-    httpErrors: {},
-    failures: {},
-    durationMs: 0,
-    callerLoopDelayMs: { p50: 0, p99: 0, max: 0 },
-  };
+  const result = emptyResult(spec.name, spec.lanes, spec.windowMs);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
 
@@ -209,12 +193,11 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   return result;
 }
 
-/** Several runs of one scenario (slices interleaved with another's) as one: counts summed, samples pooled. */
-export function mergeResults(name: string, results: readonly ScenarioResult[]): ScenarioResult {
-  const merged: ScenarioResult = {
+function emptyResult(name: string, lanes: number, windowMs: number): ScenarioResult {
+  return {
     name,
-    lanes: results[0]?.lanes ?? 0,
-    windowMs: 0,
+    lanes,
+    windowMs,
     windowRequests: 0,
     windowLatenciesMs: [],
     totalRequests: 0,
@@ -228,6 +211,11 @@ export function mergeResults(name: string, results: readonly ScenarioResult[]): 
     durationMs: 0,
     callerLoopDelayMs: { p50: 0, p99: 0, max: 0 },
   };
+}
+
+/** Several runs of one scenario (slices interleaved with another's) as one: counts summed, samples pooled. */
+export function mergeResults(name: string, results: readonly ScenarioResult[]): ScenarioResult {
+  const merged = emptyResult(name, results[0]?.lanes ?? 0, 0);
   const add = (into: Record<string, number>, from: Record<string, number>) => {
     for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
   };

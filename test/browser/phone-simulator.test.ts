@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import { browserSuite } from '../support/browser.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';
-import { createTestContext, type TestContext } from '../support/infra.ts';
 import { placeWebOrder, uniqueShopper } from '../support/order-flow.ts';
 import { createStaffUser, loginStaff } from '../support/staff-sessions.ts';
 
@@ -18,14 +17,7 @@ const SCREENSHOT_DIR = process.env.SIMULATOR_SCREENSHOT_DIR;
  */
 describe('phone simulator page: a caller in Chromium', function () {
   this.timeout(120_000);
-  let ctx: TestContext;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    // Chromium first: when it is missing the suite fails at once with the launcher's message.
-    browser = await launchBrowser();
-    ctx = await createTestContext();
+  const suite = browserSuite(async (ctx) => {
     // Representatives answer around the clock here, so the caller queues whatever time the test runs.
     const { version, config } = await ctx.services.ivr.getConfig();
     await ctx.services.ivr.saveConfig(
@@ -33,24 +25,16 @@ describe('phone simulator page: a caller in Chromium', function () {
       { baseVersion: version, config: { ...config, hours: { ...config.hours, weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], open: '00:00', close: '24:00' }], holidays: [] } } },
     );
   });
-  afterEach(async () => {
-    await Promise.allSettled(contexts.splice(0).map((context) => context.close()));
-  });
-  after(async () => {
-    await browser?.close();
-    await ctx?.close();
-  });
 
   async function openSimulator(): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
-    contexts.push(context);
+    const context = await suite.newContext({ viewport: { width: 1280, height: 1100 } });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
     });
-    await page.goto(`${ctx.baseUrl}/simulator/`);
+    await page.goto(`${suite.ctx.baseUrl}/simulator/`);
     return { page, problems };
   }
 
@@ -68,9 +52,9 @@ describe('phone simulator page: a caller in Chromium', function () {
   }
 
   it('calls the IVR, hears an order status by keypad, waits in the queue and is connected to a rep who accepts through the staff API', async () => {
-    const product = await createProduct(ctx.services, { name: 'Silver Eagle proof', totalStock: 10 });
+    const product = await createProduct(suite.ctx.services, { name: 'Silver Eagle proof', totalStock: 10 });
     const shopper = uniqueShopper({ address: { line1: '1500 Pennsylvania Ave NW', city: 'Washington', state: 'DC', postalCode: '20220', country: 'US' } });
-    const placed = await placeWebOrder(ctx, shopper, [{ sku: product.sku, quantity: 2 }]);
+    const placed = await placeWebOrder(suite.ctx, shopper, [{ sku: product.sku, quantity: 2 }]);
     const orderNumber = placed.body.orderNumber as string;
     expect(orderNumber).to.match(/^\d{8}$/);
 
@@ -109,13 +93,13 @@ describe('phone simulator page: a caller in Chromium', function () {
     expect(callSid).to.match(/^CA[0-9a-f]{32}$/);
     await screenshot(page, 'queued');
 
-    const token = await loginStaff(ctx, await createStaffUser(ctx, 'csr'));
-    const waiting = await api(ctx.baseUrl, 'GET', '/api/staff/ivr/calls/waiting', { token });
+    const token = await loginStaff(suite.ctx, await createStaffUser(suite.ctx, 'csr'));
+    const waiting = await api(suite.ctx.baseUrl, 'GET', '/api/staff/ivr/calls/waiting', { token });
     const entry = waiting.body.items.find((item: { callSid: string }) => item.callSid === callSid);
     expect(entry, 'the call is listed for reps').to.not.equal(undefined);
     expect(entry).to.deep.include({ callerId: '+12025550142', language: 'en', recordingDeclined: false });
     expect(entry.entered.verifiedOrderNumber, 'the rep sees the order the caller proved').to.be.a('string');
-    const accepted = await api(ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${callSid}/accept`, { token, body: {} });
+    const accepted = await api(suite.ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${callSid}/accept`, { token, body: {} });
     expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202);
 
     await heard(page, 'Connecting you to a representative now.');
@@ -132,7 +116,7 @@ describe('phone simulator page: a caller in Chromium', function () {
 
     expect(await transcript(page).locator('li.error').allTextContents(), 'no application error on the page').to.deep.equal([]);
     expect(await transcript(page).locator('li.warn').allTextContents()).to.deep.equal([]);
-    const record = await ctx.services.core.mongo.db!.collection('ivr_calls').findOne({ _id: callSid as never });
+    const record = await suite.ctx.services.core.mongo.db!.collection('ivr_calls').findOne({ _id: callSid as never });
     expect(record?.outcome).to.equal('connected');
     expect(problems).to.deep.equal([]);
   });

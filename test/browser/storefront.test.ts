@@ -2,12 +2,11 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { createStorefrontRoutes } from '../../api/storefront/routes.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { browserSuite } from '../support/browser.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';
-import { createTestContext, type TestContext } from '../support/infra.ts';
 
 interface AddressFields {
   line1: string;
@@ -24,27 +23,11 @@ const SCREENSHOT_DIR = process.env.STOREFRONT_SCREENSHOT_DIR;
 
 describe('storefront: a shopper buys in Chromium', function () {
   this.timeout(120_000);
-  let ctx: TestContext;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    // Chromium first: when it is missing the suite fails at once with the launcher's message.
-    browser = await launchBrowser();
-    ctx = await createTestContext();
-  });
-  afterEach(async () => {
-    await Promise.allSettled(contexts.splice(0).map((context) => context.close()));
-  });
-  after(async () => {
-    await browser?.close();
-    await ctx?.close();
-  });
+  const suite = browserSuite();
 
   /** A fresh browser profile per test (own localStorage), with page errors and the order requests recorded. */
   async function openStore() {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-    contexts.push(context);
+    const context = await suite.newContext({ viewport: { width: 1280, height: 1000 } });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -56,7 +39,7 @@ describe('storefront: a shopper buys in Chromium', function () {
     page.on('request', (request) => {
       if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/orders') orderRequests.push(request);
     });
-    await page.goto(`${ctx.baseUrl}/`);
+    await page.goto(`${suite.ctx.baseUrl}/`);
     return { page, problems, orderRequests };
   }
 
@@ -114,7 +97,7 @@ describe('storefront: a shopper buys in Chromium', function () {
   }
 
   it('lists the product as text, takes the order with the suggested billing and the typed shipping address, and finds it again', async () => {
-    const product = await createProduct(ctx.services, { name: 'Liberty <b>Eagle</b> & "Friends"', priceCents: 12_345, metal: 'Silver', year: 2026, mintMark: 'W', totalStock: 10 });
+    const product = await createProduct(suite.ctx.services, { name: 'Liberty <b>Eagle</b> & "Friends"', priceCents: 12_345, metal: 'Silver', year: 2026, mintMark: 'W', totalStock: 10 });
     const { page, problems, orderRequests } = await openStore();
 
     const card = page.locator(`article[data-sku="${product.sku}"]`);
@@ -149,7 +132,7 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(orderNumber).to.match(/^\d{8}$/);
     await screenshot(page, 'confirmation');
 
-    const order = await ctx.services.orders.findByNumber(orderNumber);
+    const order = await suite.ctx.services.orders.findByNumber(orderNumber);
     expect(order, 'order stored').to.not.equal(null);
     expect(order!.status).to.equal('pending_fraud_check');
     expect(order!.lines.map((l) => [l.sku, l.quantity])).to.deep.equal([[product.sku, 1]]);
@@ -177,7 +160,7 @@ describe('storefront: a shopper buys in Chromium', function () {
   });
 
   it('shows a bad card number next to the card field, then places the order with the same Idempotency-Key once fixed', async () => {
-    const product = await createProduct(ctx.services, { totalStock: 5 });
+    const product = await createProduct(suite.ctx.services, { totalStock: 5 });
     const { page, problems, orderRequests } = await openStore();
     await addToCart(page, product.sku);
     await goToCheckout(page);
@@ -191,25 +174,25 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(await page.locator('.field-error').count(), 'only the card field is in error').to.equal(1);
     expect(await page.locator('#form-errors').textContent()).to.equal('Please check the highlighted fields.');
     await screenshot(page, 'card-error');
-    expect(await ctx.services.inventory.getStock(product.sku), 'nothing reserved').to.equal(5);
+    expect(await suite.ctx.services.inventory.getStock(product.sku), 'nothing reserved').to.equal(5);
 
     await page.getByLabel('Card number').fill(TEST_CARD);
     await page.getByRole('button', { name: 'Place order' }).click();
     const orderNumber = await confirmationNumber(page);
     expect(orderNumber).to.match(/^\d{8}$/);
-    expect((await ctx.services.orders.findByNumber(orderNumber))!.status).to.equal('pending_fraud_check');
+    expect((await suite.ctx.services.orders.findByNumber(orderNumber))!.status).to.equal('pending_fraud_check');
     expect(orderRequests).to.have.length(2);
     const [first, second] = orderRequests.map((request) => request.headers()['idempotency-key']);
     expect(first).to.match(UUID);
     expect(second, 'one key for the whole checkout attempt').to.equal(first);
-    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(4);
+    expect(await suite.ctx.services.inventory.getStock(product.sku)).to.equal(4);
     expect(problems).to.deep.equal([]);
   });
 
   it('sends the shopper through the waiting room of a launch and places the order with the admission token', async () => {
-    const product = await createProduct(ctx.services, { totalStock: 5 });
+    const product = await createProduct(suite.ctx.services, { totalStock: 5 });
     // Opened a minute ago at a high rate: whoever joins now is admitted at once, so nothing waits on a clock.
-    await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() - 60_000), admitPerSecond: 1000 });
+    await suite.ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() - 60_000), admitPerSecond: 1000 });
     const { page, problems, orderRequests } = await openStore();
     await addToCart(page, product.sku);
     await goToCheckout(page);
@@ -221,16 +204,16 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(orderRequests).to.have.length(2);
     expect(orderRequests[0]!.postDataJSON()).not.to.have.property('admissionToken');
     expect(orderRequests[1]!.postDataJSON().admissionToken).to.be.a('string').and.not.equal('');
-    const order = await ctx.services.orders.findByNumber(orderNumber);
+    const order = await suite.ctx.services.orders.findByNumber(orderNumber);
     expect(order!.status).to.equal('pending_fraud_check');
-    expect((await ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
+    expect((await suite.ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
     expect(problems).to.deep.equal([]);
   });
 
   it('waits in the line of each launch in a cart with two, and sends both admission tokens', async () => {
-    const products = [await createProduct(ctx.services, { totalStock: 5 }), await createProduct(ctx.services, { totalStock: 5 })];
+    const products = [await createProduct(suite.ctx.services, { totalStock: 5 }), await createProduct(suite.ctx.services, { totalStock: 5 })];
     for (const product of products) {
-      await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() - 60_000), admitPerSecond: 1000 });
+      await suite.ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() - 60_000), admitPerSecond: 1000 });
     }
     const { page, problems, orderRequests } = await openStore();
     for (const product of products) await addToCart(page, product.sku);
@@ -244,14 +227,14 @@ describe('storefront: a shopper buys in Chromium', function () {
     const tokens = orderRequests[2]!.postDataJSON().admissionToken as string[];
     expect(tokens).to.be.an('array').with.length(2);
     expect(new Set(tokens).size).to.equal(2);
-    expect((await ctx.services.orders.findByNumber(orderNumber))!.lines.map((line) => line.sku).sort()).to.deep.equal(products.map((p) => p.sku).sort());
-    for (const product of products) expect((await ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
+    expect((await suite.ctx.services.orders.findByNumber(orderNumber))!.lines.map((line) => line.sku).sort()).to.deep.equal(products.map((p) => p.sku).sort());
+    for (const product of products) expect((await suite.ctx.services.waitingRoom.roomStats(product.sku)).joined).to.equal(1);
     expect(problems).to.deep.equal([]);
   });
 
   it('shows the line before a launch opens and lets the shopper leave it without ordering', async () => {
-    const product = await createProduct(ctx.services, { totalStock: 5 });
-    await ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() + 3600_000), admitPerSecond: 10 });
+    const product = await createProduct(suite.ctx.services, { totalStock: 5 });
+    await suite.ctx.services.waitingRoom.openRoom({ roomId: product.sku, opensAt: new Date(Date.now() + 3600_000), admitPerSecond: 10 });
     const { page, problems, orderRequests } = await openStore();
     await addToCart(page, product.sku);
     await goToCheckout(page);
@@ -266,13 +249,13 @@ describe('storefront: a shopper buys in Chromium', function () {
     await page.locator('#form-errors').getByText('You left the line; your order was not placed.').waitFor();
     expect(await panel.isVisible()).to.equal(false);
     expect(orderRequests).to.have.length(1);
-    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(5);
+    expect(await suite.ctx.services.inventory.getStock(product.sku)).to.equal(5);
     expect(await page.evaluate(() => localStorage.getItem('mintdesk.visitorToken'))).to.be.a('string');
     expect(problems).to.deep.equal([]);
   });
 
   it('offers the simulated test cards outside production only', async () => {
-    const settings = await api(ctx.baseUrl, 'GET', '/api/storefront/config');
+    const settings = await api(suite.ctx.baseUrl, 'GET', '/api/storefront/config');
     expect(settings.body.testMode).to.equal(true);
     expect(settings.body.testCards.map((card: { number: string }) => card.number)).to.include('4242424242424242');
 
@@ -288,7 +271,7 @@ describe('storefront: a shopper buys in Chromium', function () {
   });
 
   it('serves the page with a same-origin content security policy', async () => {
-    const page = await fetch(`${ctx.baseUrl}/`);
+    const page = await fetch(`${suite.ctx.baseUrl}/`);
     expect(page.status).to.equal(200);
     expect(page.headers.get('content-type')).to.match(/^text\/html/);
     expect(page.headers.get('content-security-policy')).to.contain("script-src 'self'");

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
+import { createTestContext, type TestContext } from './infra.ts';
 
 /**
  * Browser tests drive the distribution's Chromium through playwright-core; nothing is downloaded
@@ -47,4 +48,46 @@ export async function launchBrowser(): Promise<Browser> {
 
 export async function closeAllBrowsers(): Promise<void> {
   await Promise.allSettled([...open].map((browser) => browser.close()));
+}
+
+export interface BrowserSuite {
+  /** The test runtime, listening on loopback; set once the suite's `before` ran. */
+  readonly ctx: TestContext;
+  /** A fresh browser profile (own storage), closed after each test. */
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+}
+
+/**
+ * The hooks every browser suite needs: Chromium and a test runtime before the tests (Chromium
+ * first, so a missing browser fails the suite at once with the launcher's message), the profiles
+ * a test opened closed after it, both closed after the suite. `setup` runs once the runtime exists.
+ */
+export function browserSuite(setup?: (ctx: TestContext) => Promise<void>): BrowserSuite {
+  let browser: Browser | undefined;
+  let ctx: TestContext | undefined;
+  const contexts: BrowserContext[] = [];
+  before(async () => {
+    browser = await launchBrowser();
+    ctx = await createTestContext();
+    await setup?.(ctx);
+  });
+  afterEach(async () => {
+    await Promise.allSettled(contexts.splice(0).map((context) => context.close()));
+  });
+  after(async () => {
+    await browser?.close();
+    await ctx?.close();
+  });
+  return {
+    get ctx() {
+      if (!ctx) throw new Error('the browser suite has not started yet');
+      return ctx;
+    },
+    async newContext(options) {
+      if (!browser) throw new Error('the browser suite has not started yet');
+      const context = await browser.newContext(options);
+      contexts.push(context);
+      return context;
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { processIds, readProcStat, TICKS_PER_SECOND } from '../lib/cpu.ts';
 
 /**
  * Facts about this process that bench/lib/cpu.ts does not break down: which storage our embedded
@@ -11,17 +12,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** `postgresql` or `sqlite` for a FerretDB child of this process, undefined when there is none. */
 export function ferretStorage(): string | undefined {
   try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== process.pid || !stat.includes('(ferretdb')) continue;
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    for (const pid of processIds()) {
+      const stat = readProcStat(`/proc/${pid}/stat`);
+      if (stat?.ppid !== process.pid || !stat.comm.startsWith('ferretdb')) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       return args.find((arg) => arg.startsWith('--handler='))?.slice('--handler='.length);
     }
   } catch {
@@ -36,14 +30,9 @@ export function threadCpu(): { main: number; others: number } | undefined {
     let main = 0;
     let others = 0;
     for (const tid of readdirSync('/proc/self/task')) {
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      } catch {
-        continue; // the thread ended while we listed
-      }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      const stat = readProcStat(`/proc/self/task/${tid}/stat`);
+      if (!stat) continue;
+      const seconds = stat.cpuTicks / TICKS_PER_SECOND;
       if (Number(tid) === process.pid) main += seconds;
       else others += seconds;
     }

@@ -14,7 +14,31 @@ export interface CpuSample {
   machineTotal: number;
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ on every Linux we run on
+export const TICKS_PER_SECOND = 100; // USER_HZ on every Linux we run on
+
+/** One /proc/<pid>/stat or /proc/self/task/<tid>/stat line: undefined when that process or thread ended. */
+export interface ProcStat {
+  comm: string;
+  ppid: number;
+  /** utime + stime, in ticks. */
+  cpuTicks: number;
+}
+
+export function readProcStat(path: string): ProcStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // it ended while we listed
+  }
+  // comm is in parentheses and may contain spaces; the fields after it are space separated.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** The process ids in /proc. */
+export const processIds = (): number[] => readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
 
 function groupOf(pid: number, ppid: number, comm: string, self: number): string {
   if (pid === self) return 'this process (node: API + load generator)';
@@ -29,22 +53,11 @@ function groupOf(pid: number, ppid: number, comm: string, self: number): string 
 export function sampleCpu(): CpuSample | undefined {
   try {
     const byGroup = new Map<string, number>();
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue; // the process ended while we listed
-      }
-      // comm is in parentheses and may contain spaces; the fields after it are space separated.
-      const open = stat.indexOf('(');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(open + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      const jiffies = Number(fields[11]) + Number(fields[12]); // utime + stime
-      const group = groupOf(Number(entry), Number(fields[1]), comm, process.pid);
-      byGroup.set(group, (byGroup.get(group) ?? 0) + jiffies);
+    for (const pid of processIds()) {
+      const stat = readProcStat(`/proc/${pid}/stat`);
+      if (!stat) continue;
+      const group = groupOf(pid, stat.ppid, stat.comm, process.pid);
+      byGroup.set(group, (byGroup.get(group) ?? 0) + stat.cpuTicks);
     }
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { processIds, readProcStat, TICKS_PER_SECOND } from '../lib/cpu.ts';
 
 /**
  * CPU of the PostgreSQL backends that serve *our* FerretDB, from /proc. bench/lib/cpu.ts can only
@@ -8,24 +9,20 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * Linux only; elsewhere it returns undefined and the tables skip the row.
  */
 
-const TICKS_PER_SECOND = 100;
-
 export type BackendSample = Map<number, number>;
 
 export function sampleOurPostgres(): BackendSample | undefined {
   try {
     const ports = ourFerretPorts();
     const sample: BackendSample = new Map();
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
+    for (const pid of processIds()) {
       try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
-        const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        const stat = readProcStat(`/proc/${pid}/stat`);
+        if (!stat?.comm.startsWith('postgres')) continue;
+        const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         const port = /127\.0\.0\.1\((\d+)\)/.exec(title)?.[1];
         if (!port || !ports.has(Number(port))) continue;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        sample.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+        sample.set(pid, stat.cpuTicks);
       } catch {
         // the process ended while we looked
       }
@@ -47,15 +44,12 @@ export function ourPostgresSeconds(before: BackendSample | undefined, after: Bac
 /** Local ports of the TCP sockets held by FerretDB processes this process started. */
 function ourFerretPorts(): Set<number> {
   const inodes = new Set<string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of processIds()) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!comm.startsWith('ferretdb') || ppid !== process.pid) continue;
-      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
-        const target = readlinkSync(`/proc/${entry}/fd/${fd}`, { encoding: 'utf8' });
+      const stat = readProcStat(`/proc/${pid}/stat`);
+      if (!stat?.comm.startsWith('ferretdb') || stat.ppid !== process.pid) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' });
         const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
         if (inode) inodes.add(inode);
       }

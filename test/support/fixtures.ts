@@ -20,7 +20,8 @@ export async function createProduct(services: Services, overrides: Record<string
       name: `Test coin ${sku}`,
       description: 'A coin made for a test.',
       priceCents: 5_000,
-      releaseAt: new Date(Date.now() - 3600_000).toISOString(),
+      // Released an hour before the service's own clock, which tests may fix at another date than today.
+      releaseAt: new Date(services.core.clock().getTime() - 3600_000).toISOString(),
       totalStock: 100,
       householdLimit: null,
       active: true,

@@ -50,6 +50,9 @@ async function runServers(parts: { http: boolean; workers: boolean }): Promise<v
   const booted = await boot(parts.http && parts.workers ? 'mintdesk' : parts.http ? 'mintdesk-api' : 'mintdesk-workers');
   const { config, logger, runtime, infrastructure } = booted;
   const steps: { name: string; run: () => Promise<void> }[] = [];
+  // Handlers go in before the port opens: a supervisor may send SIGTERM as soon as /readyz answers.
+  // Steps added below are seen by the handler, which reads the array when the signal comes.
+  onShutdown(booted, steps);
   if (parts.http) {
     const server = createServer(runtime.createHttpApp());
     const consoleSockets = attachConsoleSockets(server, runtime.services);
@@ -77,7 +80,6 @@ async function runServers(parts: { http: boolean; workers: boolean }): Promise<v
     const workers = await startWorkers(runtime);
     steps.push({ name: 'workers', run: () => workers.close() });
   }
-  onShutdown(booted, steps);
 }
 
 function printConfig(): void {

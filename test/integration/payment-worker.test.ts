@@ -88,7 +88,13 @@ describe('payment worker: authorise and capture after fraud screening', function
     expect(await ctx.services.core.queues.queue('email').getJob(mail!.id)).to.not.equal(undefined);
     const card = await ctx.services.vault.card(order.payment.cardToken);
     expect(card?.saved).to.equal(false);
-    const opened = await ctx.services.vault.withCardForAuthorisation(order.payment.cardToken, async () => 'opened').catch((error: Error & { code?: string }) => error.code);
+    // The worker forgets the single-use card right after it records the decline; poll briefly for it.
+    const openCard = () => ctx.services.vault.withCardForAuthorisation(order.payment.cardToken, async () => 'opened').catch((error: Error & { code?: string }) => error.code);
+    let opened = await openCard();
+    for (let attempt = 0; attempt < 50 && opened === 'opened'; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      opened = await openCard();
+    }
     expect(opened).to.equal('card.not_found');
   });
 });

@@ -79,9 +79,22 @@ export async function runAdminCommand(args: string[]): Promise<void> {
     return;
   }
   if (sub === 'rotate-vault-keys') {
+    const { values } = parseArgs({ args: rest, options: { limit: { type: 'string' } } });
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      console.error('usage: mintdesk admin rotate-vault-keys [--limit N]   (N: a positive whole number of cards)');
+      process.exit(2);
+    }
     await withPlatform('mintdesk-admin', async ({ runtime }) => {
-      const count = await runtime.services.vault.rewrapAll();
-      process.stdout.write(`re-wrapped ${count} card data keys under ${runtime.services.core.secrets.vaultActiveKeyId}\n`);
+      const report = await runtime.services.vault.rewrapAll(limit === undefined ? {} : { limit });
+      process.stdout.write(`re-wrapped ${report.rewrapped} card data keys under ${report.activeKeyId}\n`);
+      for (const failure of report.failed) {
+        process.stdout.write(`could not re-wrap ${failure.cards} cards under ${failure.masterKeyId} (${failure.code})\n`);
+      }
+      process.stdout.write(`${report.remaining} cards remain under other master keys\n`);
+      // An old key may be retired only when nothing is left under it; say so rather than succeed.
+      if (report.failed.length > 0 || (report.remaining > 0 && limit === undefined)) process.exitCode = 1;
+      else if (report.remaining > 0) process.stdout.write('run the command again to re-wrap the rest\n');
     });
     return;
   }

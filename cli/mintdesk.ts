@@ -15,7 +15,7 @@ const USAGE = `mintdesk <command>
   admin create-user --username NAME --role ROLE [--password PW] [--name "Full Name"] [--email E]
   admin verify-audit    check the audit log's hash chain; exits 1 on the first broken link
   admin reconcile-inventory   rebuild Redis stock and household counts from Mongo
-  admin rotate-vault-keys     re-wrap card data keys under VAULT_ACTIVE_KEY_ID
+  admin rotate-vault-keys [--limit N]   re-wrap card data keys under VAULT_ACTIVE_KEY_ID
   config                validate the environment and list every variable
 `;
 

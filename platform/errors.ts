@@ -122,12 +122,27 @@ export function fieldIssuesFromZod(error: z.ZodError, input?: unknown): FieldIss
     const missing =
       (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) ||
       (input !== undefined && issue.path.length > 0 && issue.code !== 'custom' && valueAt(input, issue.path) === undefined);
+    // A refinement may name its own stable code (`params: { code }`), e.g. input.card_number_in_text.
+    const ownCode = issue.code === 'custom' && typeof issue.params?.code === 'string' ? (issue.params.code as string) : undefined;
+    if (ownCode) return [{ path: base, code: ownCode, message: issue.message }];
     return [{ path: base, code: missing ? 'required' : issue.code, message: missing ? 'This field is required.' : issue.message }];
   });
 }
 
+/**
+ * Field codes under `input.` (card number typed into text, unreadable characters) say what is wrong
+ * with the request as a whole, so the first one becomes the error's code and message too: a client
+ * can key on it without searching the field list.
+ */
+export function requestLevelIssue(fields: readonly FieldIssue[]): FieldIssue | undefined {
+  return fields.find((field) => field.code.startsWith('input.'));
+}
+
 export function validationErrorFromZod(error: z.ZodError, message = 'Some fields are missing or invalid.', input?: unknown): ValidationError {
-  return new ValidationError(message, fieldIssuesFromZod(error, input));
+  const fields = fieldIssuesFromZod(error, input);
+  const requestLevel = requestLevelIssue(fields);
+  if (requestLevel) return new ValidationError(requestLevel.message, fields, requestLevel.code);
+  return new ValidationError(message, fields);
 }
 
 /** Parses `input` with `schema`, throwing a ValidationError that names each bad field. */

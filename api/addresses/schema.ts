@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 // addresser's state table (50 states + DC). A JSON import keeps this file free of Node APIs, so the
 // console and any browser bundle can share it.
 import addresserUsStates from 'addresser/data/us-states.json' with { type: 'json' };
@@ -82,18 +83,16 @@ const countryCode = z
 
 /** Fields every address has, checked for shape only (no country rules). */
 const addressShape = {
-  line1: z.string().trim().min(1).max(100),
+  line1: freeText(100, { min: 1 }),
   // Forms send "" for an unused second line; treat it as absent so "" and missing compare equal.
-  line2: z
-    .string()
-    .trim()
-    .max(100)
+  line2: freeText(100)
     .transform((value) => (value === '' ? undefined : value))
     .optional(),
-  city: z.string().trim().min(1).max(60),
+  city: freeText(60, { min: 1 }),
   // Some countries have no state/province or no postal code, so only US rules require them.
-  state: z.string().trim().max(40),
-  postalCode: z.string().trim().max(16),
+  state: freeText(40),
+  // Typed by a person, and outside the US free-form: 16 characters could hold a card number.
+  postalCode: freeText(16),
   country: countryCode,
 };
 

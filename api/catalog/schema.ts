@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 
 /**
  * Catalog shapes shared by the API, the storefront bundle, the console and the workers.
@@ -43,14 +44,14 @@ export const instantSchema = z.preprocess(
 
 const httpsUrlSchema = z.url({ protocol: /^https$/, hostname: z.regexes.domain, message: 'Use an https URL on a public host name.' }).max(2000);
 
-const nameSchema = z.string().trim().min(1).max(200);
-const descriptionSchema = z.string().trim().max(5000);
+const nameSchema = freeText(200, { min: 1 });
+const descriptionSchema = freeText(5000);
 const priceCentsSchema = z.number().int().positive().max(MAX_PRICE_CENTS);
 const currencySchema = z.literal('USD');
 const totalStockSchema = z.number().int().min(0).max(MAX_TOTAL_STOCK);
 const householdLimitSchema = z.number().int().min(1).max(MAX_HOUSEHOLD_LIMIT).nullable();
 const mediaUrlsSchema = z.array(httpsUrlSchema).max(20);
-const metalSchema = z.string().trim().min(1).max(60).nullable();
+const metalSchema = freeText(60, { min: 1 }).nullable();
 const yearSchema = z.number().int().min(1792).max(2200).nullable();
 /** P, D, S, W, CC, O...; null for no mint mark. */
 const mintMarkSchema = z.string().regex(/^[A-Z]{1,3}$/, 'Use 1-3 uppercase letters, e.g. "W".').nullable();
@@ -105,7 +106,7 @@ export const AdjustStock = z.strictObject({
     .min(-MAX_TOTAL_STOCK)
     .max(MAX_TOTAL_STOCK)
     .refine((value) => value !== 0, 'The adjustment must add or remove at least one unit.'),
-  reason: z.string().trim().min(3).max(500),
+  reason: freeText(500, { min: 3 }),
 });
 export type AdjustStockInput = z.input<typeof AdjustStock>;
 

@@ -9,6 +9,7 @@ import { parseBody, parseParams, parseQuery } from '../http/validate.ts';
 import type { OrderStatus } from '../orders/status.ts';
 import { CancelOrderRequest, CardTokenParam, CartParam, OpenLaunchRequest, OrderNumberParam, PhoneOrderRequest, RoomParam, StaffOrderQuery } from './schema.ts';
 import { StatusChangeRequest } from '../orders/schema.ts';
+import { StandardizeAddressRequest } from '../addresses/schema.ts';
 import type { Services } from '../services.ts';
 
 const customerIdOf = (req: Request) => (req.principal?.type === 'customer' ? req.principal.customerId : null);
@@ -41,7 +42,8 @@ export function createCheckoutRoutes({ services, guards }: { services: Services;
 
   // The standardised form is a suggestion: the shopper or CSR may keep what they typed.
   router.post('/addresses/standardize', limiter('address', 120, 60), (req, res) => {
-    res.json(services.addresses.suggest(parseBody(z.strictObject({ address: z.unknown() }), req).address));
+    // Parsed whole here so a refused field is named where the client sent it (`address.line1`).
+    res.json(services.addresses.suggest(parseBody(StandardizeAddressRequest, req).address));
   });
 
   // Launch waiting room: the visitor id is minted and signed by us so nobody can join the lottery twice by inventing ids.

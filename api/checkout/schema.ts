@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 import { PlaceOrderRequest } from '../orders/schema.ts';
 import { ORDER_STATUSES } from '../orders/status.ts';
 
@@ -20,4 +21,4 @@ export const StaffOrderQuery = z.strictObject({
 });
 
 export const OpenLaunchRequest = z.strictObject({ sku: z.string().min(2).max(40), opensAt: z.coerce.date(), admitPerSecond: z.number().positive().max(100_000) });
-export const CancelOrderRequest = z.strictObject({ reason: z.string().trim().min(3).max(500) });
+export const CancelOrderRequest = z.strictObject({ reason: freeText(500, { min: 3 }) });

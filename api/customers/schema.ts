@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 import { PostalAddress } from '../addresses/schema.ts';
 import { normalizeEmail, normalizeLoginName, normalizePhone } from './normalize.ts';
 
@@ -53,7 +54,7 @@ export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
 // --- field rules ---
 
 const noControlChars = /^[^\p{Cc}\p{Cf}]*$/u;
-const text = (max: number) => z.string().trim().min(1).max(max).regex(noControlChars, 'Control characters are not allowed.');
+const text = (max: number) => freeText(max, { min: 1 }).regex(noControlChars, 'Control characters are not allowed.');
 
 export const personName = text(60);
 
@@ -90,7 +91,7 @@ export const passwordSchema = z.string().min(10, 'Use at least 10 characters.').
 export const birthMonthSchema = z.number().int().min(1).max(12);
 
 export const securityQuestionIdSchema = z.enum(SECURITY_QUESTION_IDS);
-export const securityAnswerSchema = z.string().trim().min(2).max(100).regex(noControlChars, 'Control characters are not allowed.');
+export const securityAnswerSchema = freeText(100, { min: 2 }).regex(noControlChars, 'Control characters are not allowed.');
 
 export const SecurityQuestionInput = z.strictObject({
   questionId: securityQuestionIdSchema,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText as freeTextField, noCardNumber } from '../http/free-text.ts';
 import { NEWSLETTER_TOPICS } from '../customers/schema.ts';
 
 /**
@@ -188,9 +189,10 @@ export const MarketingNewsletterData = z.object({
 
 export const CampaignRequest = z.strictObject({
   topic: NewsletterTopicSchema,
-  subject: z.string().trim().min(3).max(200),
-  html: CampaignHtml,
-  text: z.string().trim().min(1).max(100_000),
+  subject: freeTextField(200, { min: 3 }),
+  // Sent to every subscriber as written, so a card number in the markup is refused like one in the text.
+  html: CampaignHtml.check(noCardNumber()),
+  text: freeTextField(100_000, { min: 1 }),
 });
 export type CampaignRequest = z.infer<typeof CampaignRequest>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containsCardNumber, noCardNumber } from '../http/free-text.ts';
 
 /**
  * Fraud rules are data: an admin edits a versioned rule set, the admin API validates it with
@@ -62,6 +63,7 @@ function explanation(kind: FraudRuleKind) {
     .trim()
     .min(1)
     .max(240)
+    .check(noCardNumber())
     .superRefine((template, ctx) => {
       for (const match of template.matchAll(PLACEHOLDER_PATTERN)) {
         const name = match[1] ?? '';
@@ -72,7 +74,8 @@ function explanation(kind: FraudRuleKind) {
           });
         }
       }
-      if (LONG_DIGIT_RUN.test(template)) {
+      // A card number is refused by noCardNumber() with its own code; this catches the other long runs.
+      if (LONG_DIGIT_RUN.test(template) && !containsCardNumber(template)) {
         ctx.addIssue({ code: 'custom', message: 'Explanations must not contain long digit sequences.' });
       }
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 
 /**
  * The IVR's editable data (menus, prompts, hours, holidays) and the shapes of its staff API.
@@ -17,7 +18,7 @@ export type IvrLanguage = (typeof IVR_LANGUAGES)[number];
 export const FOLLOW_UP_KEYS = { repeat: '1', menu: '*', rep: '0', callback: '1', useCallerId: '1', enterNumber: '2', morning: '1', afternoon: '2', evening: '3' } as const;
 
 const noControlChars = /^[^\p{Cc}\p{Cf}]*$/u;
-const spoken = (max: number) => z.string().trim().min(1).max(max).regex(noControlChars, 'Control characters are not allowed.');
+const spoken = (max: number) => freeText(max, { min: 1 }).regex(noControlChars, 'Control characters are not allowed.');
 
 export const LocalizedText = z.strictObject({ en: spoken(1000), es: spoken(1000) });
 export type LocalizedText = z.infer<typeof LocalizedText>;
@@ -260,7 +261,7 @@ function isRealDate(date: string): boolean {
 export const SaveIvrConfigInput = z.strictObject({
   /** The version the edit started from: a save over someone else's newer version is a conflict. */
   baseVersion: z.number().int().min(0),
-  note: z.string().trim().max(500).regex(noControlChars).optional(),
+  note: freeText(500).regex(noControlChars).optional(),
   config: z.unknown(),
 });
 
@@ -286,7 +287,7 @@ export const CallbackListQuery = z.strictObject({
 
 export const CompleteCallbackInput = z.strictObject({
   result: z.enum(CALLBACK_RESULTS),
-  note: z.string().trim().max(1000).regex(noControlChars).optional(),
+  note: freeText(1000).regex(noControlChars).optional(),
 });
 
 export const ReportQuery = z

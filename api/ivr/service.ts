@@ -2,7 +2,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Clock } from '../../platform/clock.ts';
-import { ConflictError, fieldIssuesFromZod, NotFoundError, parseOrThrow, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
+import { ConflictError, fieldIssuesFromZod, NotFoundError, parseOrThrow, requestLevelIssue, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { withLock } from '../../platform/locks.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -155,11 +155,9 @@ export function createIvrService(deps: IvrServiceDeps) {
   function validateConfig(input: unknown): IvrConfig {
     const parsed = IvrConfig.safeParse(input);
     if (parsed.success) return parsed.data;
-    throw new ValidationError(
-      'The IVR configuration is not valid.',
-      fieldIssuesFromZod(parsed.error).map((f) => ({ ...f, path: f.path ? `config.${f.path}` : 'config' })),
-      'ivr.config_invalid',
-    );
+    const fields = fieldIssuesFromZod(parsed.error).map((f) => ({ ...f, path: f.path ? `config.${f.path}` : 'config' }));
+    const requestLevel = requestLevelIssue(fields);
+    throw new ValidationError(requestLevel?.message ?? 'The IVR configuration is not valid.', fields, requestLevel?.code ?? 'ivr.config_invalid');
   }
 
   // --- call records -------------------------------------------------------------------------------

@@ -93,13 +93,13 @@ export interface OperationSpec {
 /** The error body every failing /api request answers with (api/http/errors.ts `ErrorBody`). */
 export const ErrorBodySchema = z.strictObject({
   error: z.strictObject({
-    code: z.string().meta({ description: 'Stable machine code, e.g. `validation_failed`, `payment.card_declined`, `waiting_room.admission_required`.' }),
+    code: z.string().meta({ description: 'Stable machine code, e.g. `validation_failed`, `payment.card_declined`, `waiting_room.admission_required`. A field code under `input.` (such as `input.card_number_in_text`: a card number typed into a text field) is also the error\'s code.' }),
     message: z.string().meta({ description: 'A message fit to show the user.' }),
     fields: z
       .array(
         z.strictObject({
           path: z.string().meta({ description: 'Dotted path of the offending field, e.g. `shipments.0.address.postalCode`.' }),
-          code: z.string().meta({ description: 'Stable code: `required`, `invalid_type`, `too_small`, `unrecognized_key`, `card.luhn`...' }),
+          code: z.string().meta({ description: 'Stable code: `required`, `invalid_type`, `too_small`, `unrecognized_key`, `card.luhn`, `input.card_number_in_text`...' }),
           message: z.string(),
         }),
       )

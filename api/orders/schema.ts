@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 import { PostalAddress } from '../addresses/schema.ts';
 import { ORDER_STATUSES } from './status.ts';
 
@@ -7,7 +8,7 @@ import { ORDER_STATUSES } from './status.ts';
  * subscription worker. One schema: a CSR's phone order is validated exactly like a shopper's.
  */
 
-const name = z.string().trim().min(1, 'Required.').max(60);
+const name = freeText(60, { min: 1, minMessage: 'Required.' });
 const sku = z.string().trim().toUpperCase().regex(/^[A-Z0-9][A-Z0-9-]{1,39}$/, 'Not a product code.');
 
 export const Person = z.strictObject({ firstName: name, lastName: name });
@@ -36,7 +37,7 @@ export const Shipment = z.strictObject({
   /** A gift recipient's name and address are used solely for delivery (PIA C.1(6)). */
   recipient: Person.optional(),
   gift: z.boolean().default(false),
-  giftMessage: z.string().trim().max(200).optional(),
+  giftMessage: freeText(200).optional(),
 });
 
 /** A new card: the number and CVV go to the vault and the gateway and nowhere else. */
@@ -47,7 +48,7 @@ export const NewCardPayment = z.strictObject({
     expMonth: z.number().int().min(1).max(12),
     expYear: z.number().int().min(2000).max(2100),
     cvv: z.string().trim().regex(/^\d{3,4}$/, 'Enter the 3 or 4 digit security code.'),
-    nameOnCard: z.string().trim().min(2).max(80),
+    nameOnCard: freeText(80, { min: 2 }),
   }),
   /** Registered customers may keep the card for later orders and subscriptions. */
   saveCard: z.boolean().default(false),
@@ -127,7 +128,8 @@ export const GuestOrderLookup = z.strictObject({
 
 export const StatusChangeRequest = z.strictObject({
   to: OrderStatusSchema,
-  reason: z.string().trim().min(3).max(500),
-  carrier: z.string().trim().max(40).optional(),
+  reason: freeText(500, { min: 3 }),
+  carrier: freeText(40).optional(),
+  // Not free text: tracking numbers are carriers' ids, and some are 15-22 digits.
   trackingNumber: z.string().trim().max(60).optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 import { STAFF_ROLES } from './permissions.ts';
 
 /**
@@ -39,7 +40,7 @@ export type LoginInput = z.infer<typeof loginSchema>;
 
 export const createStaffUserSchema = z.strictObject({
   username: usernameSchema,
-  displayName: z.string().trim().min(1).max(100),
+  displayName: freeText(100, { min: 1 }),
   email: z.email().max(254),
   role: staffRoleSchema,
   password: passwordSchema,

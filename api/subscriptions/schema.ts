@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../http/free-text.ts';
 import { addressResponseFields, PostalAddress } from '../addresses/schema.ts';
 import { instantSchema, programCodeSchema, skuSchema } from '../catalog/schema.ts';
 import { Attestation } from '../orders/schema.ts';
@@ -78,7 +79,7 @@ export const ChangeEnrollmentRequest = z
   .refine((change) => Object.values(change).some((value) => value !== undefined), { message: 'Send at least one field to change.' });
 export type ChangeEnrollmentRequest = z.infer<typeof ChangeEnrollmentRequest>;
 
-export const CancelEnrollmentRequest = z.strictObject({ reason: z.string().trim().min(1).max(200).optional() });
+export const CancelEnrollmentRequest = z.strictObject({ reason: freeText(200, { min: 1 }).optional() });
 
 export const EnrollmentParams = z.strictObject({ id: enrollmentIdSchema });
 

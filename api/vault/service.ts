@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Clock } from '../../platform/clock.ts';
-import { NotFoundError } from '../../platform/errors.ts';
+import { AppError, NotFoundError } from '../../platform/errors.ts';
 import type { ValidatedCard } from './cards.ts';
-import { decryptPan, encryptPan, fingerprintPan, needsRewrap, parseKeyring, rewrapSealedPan, type Keyring } from './crypto.ts';
+import { decryptPan, encryptPan, fingerprintPan, parseKeyring, rewrapSealedPan, type SealedPan } from './crypto.ts';
 import { vaultCardModel, type VaultCardDoc } from './model.ts';
 
 /** What anyone but the vault sees of a card. */
@@ -15,6 +15,16 @@ export interface CardSummary {
   expYear: number;
   nameOnCard: string;
   saved: boolean;
+}
+
+/** What a key rotation did: counted from the writes that happened, not from the cards it looked at. */
+export interface RewrapReport {
+  activeKeyId: string;
+  rewrapped: number;
+  /** Cards still sealed under another master key after this run (a limited run, or failures). */
+  remaining: number;
+  /** Cards that could not be re-wrapped, grouped by the master key they are under and why. */
+  failed: { masterKeyId: string; code: string; cards: number }[];
 }
 
 /** Card data opened for one authorisation call; the caller must not keep it. */
@@ -40,7 +50,7 @@ const summary = (doc: Pick<VaultCardDoc, '_id' | 'brand' | 'last4' | 'expMonth' 
  */
 export function createVaultService({ mongo, clock, masterKeys, activeKeyId, fingerprintSecret }: { mongo: Connection; clock: Clock; masterKeys: string; activeKeyId: string; fingerprintSecret: string }) {
   const Cards = vaultCardModel(mongo);
-  let keyring: Keyring = parseKeyring(masterKeys, activeKeyId);
+  const keyring = parseKeyring(masterKeys, activeKeyId);
 
   return {
     async tokenise(card: ValidatedCard, options: { nameOnCard: string; customerId: string | null; save: boolean }): Promise<CardSummary & { fingerprint: string }> {
@@ -102,18 +112,41 @@ export function createVaultService({ mongo, clock, masterKeys, activeKeyId, fing
       return use({ pan, expMonth: doc.expMonth, expYear: doc.expYear });
     },
 
-    /** Key rotation: re-wrap every data key still under an old master key. Returns how many. */
-    async rewrapAll(newKeys?: { masterKeys: string; activeKeyId: string }): Promise<number> {
-      if (newKeys) keyring = parseKeyring(newKeys.masterKeys, newKeys.activeKeyId);
-      let count = 0;
-      const stale = Cards.find({ sealed: { $ne: null }, 'sealed.masterKeyId': { $ne: keyring.activeKeyId } }).cursor();
+    /**
+     * Key rotation: re-wraps every data key still under another master key, at most `limit` of them.
+     * Each write is conditional on the blob that was read, so two runs at once, or a run that was
+     * interrupted and started again, never wrap a key twice or write over a card forgotten meanwhile.
+     */
+    async rewrapAll(options: { limit?: number } = {}): Promise<RewrapReport> {
+      const activeKeyId = keyring.activeKeyId;
+      const staleFilter = { sealed: { $ne: null }, 'sealed.masterKeyId': { $ne: activeKeyId } };
+      let rewrapped = 0;
+      const failed: Record<string, { masterKeyId: string; code: string; cards: number }> = {};
+      // Plain objects (lean), not hydrated documents: spreading a mongoose subdocument copies its
+      // internals ($__parent, _doc) instead of its fields, which once wrote the old blob back.
+      const stale = Cards.find(staleFilter, { _id: 1, sealed: 1 }).lean().cursor();
       for await (const doc of stale) {
-        if (!doc.sealed || !needsRewrap(doc.sealed as never, keyring)) continue;
-        const sealed = rewrapSealedPan(doc.sealed as never, keyring, doc._id);
-        await Cards.updateOne({ _id: doc._id }, { $set: { sealed } });
-        count += 1;
+        if (options.limit !== undefined && rewrapped >= options.limit) break;
+        const sealed = doc.sealed as SealedPan | null;
+        if (!sealed) continue;
+        let next: SealedPan;
+        try {
+          next = rewrapSealedPan(sealed, keyring, doc._id);
+        } catch (error) {
+          const code = error instanceof AppError ? error.code : 'vault.rewrap_failed';
+          const key = `${sealed.masterKeyId}:${code}`;
+          failed[key] ??= { masterKeyId: sealed.masterKeyId, code, cards: 0 };
+          failed[key].cards += 1;
+          continue;
+        }
+        const result = await Cards.updateOne(
+          { _id: doc._id, 'sealed.masterKeyId': sealed.masterKeyId, 'sealed.wrappedKey': sealed.wrappedKey },
+          { $set: { sealed: next } },
+        );
+        rewrapped += result.modifiedCount;
       }
-      return count;
+      const remaining = await Cards.countDocuments(staleFilter);
+      return { activeKeyId, rewrapped, remaining, failed: Object.values(failed) };
     },
   };
 }

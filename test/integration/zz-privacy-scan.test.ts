@@ -3,10 +3,13 @@ import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import { QUEUE_NAMES } from '../../platform/queues.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { randomUUID } from 'node:crypto';
+import { CARD_NUMBER_IN_TEXT } from '../../api/http/free-text.ts';
 import { address, checkoutBody, createProduct } from '../support/fixtures.ts';
 import { api, type ApiResponse } from '../support/http.ts';
 import { capturedLogLines, createTestContext, type TestContext } from '../support/infra.ts';
 import {
+  cardNumberInText,
   createMatcher,
   describeHits,
   keysUnder,
@@ -18,6 +21,7 @@ import {
   scanQueues,
   scanRedis,
   type ScanSecrets,
+  withValuesAt,
 } from '../support/privacy-scan.ts';
 import { createStaffUser, loginStaff } from '../support/staff-sessions.ts';
 
@@ -290,6 +294,138 @@ describe('privacy scan: no card number or security code anywhere', function () {
     it('the whole Redis instance holds none of the test card numbers', async () => {
       const hits = await scanRedis(ctx.services.core.redis, createMatcher({ pans: secrets.pans, cvvs: [] }));
       expect(hits, describeHits(hits)).to.deep.equal([]);
+    });
+  });
+
+  describe('card numbers typed into free text are refused, and nothing of them is stored (PIA D.8)', () => {
+    // Issue 10 item 2: every field a person types refuses a card number with input.card_number_in_text.
+    const canary = randomTestPan();
+    const matcher = createMatcher({ pans: [canary], cvvs: [] });
+    /** Fields whose maximum is below a sentence: the card is typed alone or grouped there. */
+    const MAX_LENGTH: Record<string, number> = { postalCode: 16, state: 40, label: 40, carrier: 40 };
+    const ADDRESS_FIELDS = ['line1', 'line2', 'city', 'state', 'postalCode'];
+    const addressPaths = (prefix: string) => ADDRESS_FIELDS.map((field) => `${prefix}.${field}`);
+    const profilePaths = ['firstName', 'lastName', 'addresses.add.0.label', ...addressPaths('addresses.add.0.address'), 'addresses.update.0.label', ...addressPaths('addresses.update.0.address')];
+    const orderPaths = ['purchaser.firstName', 'purchaser.lastName', ...addressPaths('billingAddress'), ...addressPaths('shipments.0.address'), 'shipments.0.recipient.firstName', 'shipments.0.recipient.lastName', 'shipments.0.giftMessage', 'payment.card.nameOnCard'];
+
+    interface FreeTextCase {
+      name: string;
+      method: string;
+      path: string;
+      who: 'guest' | 'customer' | 'csr' | 'admin' | 'analyst';
+      body: Record<string, unknown>;
+      /** Every free-text field of the body; the refusal must name each one. */
+      fields: string[];
+      /** Where the API reports the fields, when the route nests the body (`config.` for the IVR). */
+      reportedUnder?: string;
+    }
+    const results: { kase: FreeTextCase; response: ApiResponse }[] = [];
+    let customerToken = '';
+    let customerId = '';
+
+    before(async () => {
+      const product = await createProduct(ctx.services, { totalStock: 5 });
+      const line = [{ sku: product.sku, quantity: 1 }];
+      const suffix = randomBytes(4).toString('hex');
+      const registration = {
+        firstName: 'Mary',
+        lastName: 'Jackson',
+        email: `mary.${suffix}@example.com`,
+        phone: '(202) 555-0177',
+        loginName: `mary_${suffix}`,
+        password: 'wind tunnel engineer',
+        securityQuestion: { questionId: 'first_pet', answer: 'Sputnik' },
+        ageAttestation: true,
+        acceptTerms: true,
+        addresses: [{ label: 'Home', address: address() }],
+      };
+      const registered = await api(ctx.baseUrl, 'POST', '/api/customers/register', { body: registration });
+      expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
+      customerToken = registered.body.session.token as string;
+      customerId = registered.body.customer.id as string;
+      const tokens = {
+        csr: await loginStaff(ctx, await createStaffUser(ctx, 'csr')),
+        admin: await loginStaff(ctx, await createStaffUser(ctx, 'admin')),
+        analyst: await loginStaff(ctx, await createStaffUser(ctx, 'fraud_analyst')),
+      };
+      const ivrConfig = (await api(ctx.baseUrl, 'GET', '/api/staff/ivr/config', { token: tokens.admin })).body;
+      const rules = (await api(ctx.baseUrl, 'GET', '/api/staff/fraud/rules', { token: tokens.admin })).body.active;
+      const profileChange = { firstName: 'Mary', lastName: 'Jackson', addresses: { add: [{ label: 'Work', address: address() }], update: [{ id: 'addr_unknown1', label: 'Home', address: address() }] } };
+      const order = checkoutBody(line, { shipments: [{ address: address(), recipient: { firstName: 'Dorothy', lastName: 'Vaughan' }, gift: true, giftMessage: 'Happy launch day' }] });
+      const orderNumber = '100000017';
+      const enrollment = { program: 'PROOF-SET-ANNUAL', quantity: 1, shipTo: address(), billingAddress: address(), cardToken: 'card_unknown_token', attestation: { termsAccepted: true, ageConfirmed: true } };
+
+      const cases: FreeTextCase[] = [
+        { name: 'registration', method: 'POST', path: '/api/customers/register', who: 'guest', body: { ...registration, loginName: `other_${suffix}`, email: `other.${suffix}@example.com` }, fields: ['firstName', 'lastName', 'securityQuestion.answer', 'addresses.0.label', ...addressPaths('addresses.0.address')] },
+        { name: 'own profile', method: 'PATCH', path: '/api/customers/me', who: 'customer', body: profileChange, fields: profilePaths },
+        { name: 'web order', method: 'POST', path: '/api/orders', who: 'guest', body: order, fields: orderPaths },
+        { name: 'address suggestion', method: 'POST', path: '/api/addresses/standardize', who: 'guest', body: { address: address() }, fields: addressPaths('address') },
+        { name: 'enrollment', method: 'POST', path: '/api/customers/me/enrollments', who: 'customer', body: enrollment, fields: [...addressPaths('shipTo'), ...addressPaths('billingAddress')] },
+        { name: 'enrollment change', method: 'PATCH', path: `/api/customers/me/enrollments/${randomUUID()}`, who: 'customer', body: { shipTo: address(), billingAddress: address() }, fields: [...addressPaths('shipTo'), ...addressPaths('billingAddress')] },
+        { name: 'enrollment cancellation', method: 'POST', path: `/api/customers/me/enrollments/${randomUUID()}/cancel`, who: 'customer', body: { reason: 'moving' }, fields: ['reason'] },
+        { name: 'phone order', method: 'POST', path: '/api/staff/orders', who: 'csr', body: { customerId: null, order }, fields: orderPaths.map((field) => `order.${field}`) },
+        { name: 'customer record by staff', method: 'PATCH', path: `/api/staff/customers/${customerId}`, who: 'csr', body: profileChange, fields: profilePaths },
+        { name: 'staff cancellation', method: 'POST', path: `/api/staff/orders/${orderNumber}/cancel`, who: 'csr', body: { reason: 'customer asked' }, fields: ['reason'] },
+        { name: 'fulfilment', method: 'POST', path: `/api/staff/orders/${orderNumber}/fulfilment`, who: 'admin', body: { to: 'shipped', reason: 'left the vault', carrier: 'USPS', trackingNumber: '9400 1000 0000 0000 0000 00' }, fields: ['reason', 'carrier'] },
+        { name: 'fraud decision', method: 'POST', path: `/api/staff/fraud/reviews/${orderNumber}/decision`, who: 'analyst', body: { decision: 'decline', note: 'billing name mismatch' }, fields: ['note'] },
+        { name: 'fraud rule explanations', method: 'PUT', path: '/api/staff/fraud/rules', who: 'admin', body: { baseVersion: rules.version, reviewThreshold: rules.reviewThreshold, rules: rules.rules }, fields: ['rules.0.explanation', 'rules.1.explanation'] },
+        { name: 'staff account', method: 'POST', path: '/api/staff/users', who: 'admin', body: { username: `katherine-${suffix}`, displayName: 'Katherine Johnson', email: `kj-${suffix}@staff.example.com`, role: 'csr', password: 'orbital mechanics 1962' }, fields: ['displayName'] },
+        { name: 'new product', method: 'POST', path: '/api/staff/catalog/products', who: 'admin', body: { sku: `FT-${suffix.toUpperCase()}`, name: 'Proof set', description: 'Annual', priceCents: 5000, releaseAt: '2026-01-01T00:00:00Z', totalStock: 10, category: 'proof_sets', metal: 'silver' }, fields: ['name', 'description', 'metal'] },
+        { name: 'product change', method: 'PATCH', path: `/api/staff/catalog/products/${product.sku}`, who: 'admin', body: { name: 'Proof set', description: 'Annual', metal: 'silver' }, fields: ['name', 'description', 'metal'] },
+        { name: 'stock adjustment', method: 'POST', path: `/api/staff/catalog/products/${product.sku}/stock-adjustments`, who: 'admin', body: { delta: 1, reason: 'found in the vault' }, fields: ['reason'] },
+        { name: 'IVR config note', method: 'PUT', path: '/api/staff/ivr/config', who: 'admin', body: { baseVersion: ivrConfig.version, note: 'new greeting', config: ivrConfig.config }, fields: ['note'] },
+        {
+          name: 'IVR prompts, menu labels, phrases and holiday names',
+          method: 'PUT',
+          path: '/api/staff/ivr/config',
+          who: 'admin',
+          body: { baseVersion: ivrConfig.version, config: ivrConfig.config },
+          fields: ['config.prompts.greeting.en', 'config.prompts.greeting.es', 'config.mainMenu.options.0.label.en', 'config.mainMenu.options.0.speech.en.0', 'config.languageMenu.en.speech.0', 'config.hours.holidays.0.name'],
+        },
+        { name: 'callback note', method: 'POST', path: `/api/staff/ivr/callbacks/${randomUUID()}/complete`, who: 'csr', body: { result: 'reached', note: 'called back' }, fields: ['note'] },
+        { name: 'newsletter campaign', method: 'POST', path: '/api/staff/email/campaigns', who: 'admin', body: { topic: 'news_releases', subject: 'New releases', html: '<p>New releases</p>', text: 'New releases' }, fields: ['subject', 'html', 'text'] },
+      ];
+      const holiday = { date: '2030-12-25', name: 'Christmas' };
+      for (const kase of cases) {
+        if (kase.name.startsWith('IVR prompts')) (kase.body.config as { hours: { holidays: unknown[] } }).hours.holidays = [holiday];
+        const body = withValuesAt(kase.body, kase.fields, (path) => cardNumberInText(canary, kase.fields.indexOf(path), MAX_LENGTH[path.split('.').at(-1)!]));
+        const token = kase.who === 'guest' ? undefined : kase.who === 'customer' ? customerToken : tokens[kase.who];
+        const response = await api(ctx.baseUrl, kase.method, kase.path, { body, ...(token ? { token } : {}) });
+        results.push({ kase, response });
+      }
+    });
+
+    it('each route answers 400 input.card_number_in_text, naming every free-text field, in words meant for a person', () => {
+      expect(results).to.have.length.greaterThan(15);
+      for (const { kase, response } of results) {
+        const label = `${kase.name}: ${JSON.stringify(response.body)}`;
+        expect(response.status, label).to.equal(400);
+        expect(response.body.error.code, label).to.equal(CARD_NUMBER_IN_TEXT);
+        expect(response.body.error.message, label).to.equal("Please don't enter a card number here.");
+        const named = (response.body.error.fields as { path: string; code: string }[]).filter((field) => field.code === CARD_NUMBER_IN_TEXT).map((field) => field.path);
+        expect(named.sort(), label).to.deep.equal([...kase.fields].sort());
+      }
+    });
+
+    it('no answer repeats the number, and none of it reached Mongo or the logs', async () => {
+      const answered = results.flatMap(({ kase, response }) => scanLogLines([JSON.stringify(response.body ?? null)], matcher).map((hit) => ({ ...hit, location: kase.name })));
+      expect(answered, describeHits(answered)).to.deep.equal([]);
+      const stored = await scanMongo(ctx.services.core.mongo.db!, matcher);
+      expect(stored, describeHits(stored)).to.deep.equal([]);
+      const logged = scanLogLines(capturedLogLines, matcher);
+      expect(logged, describeHits(logged)).to.deep.equal([]);
+      // The refused profile change left the customer as registered.
+      const me = await api(ctx.baseUrl, 'GET', '/api/customers/me', { token: customerToken });
+      expect([me.body.firstName, me.body.lastName, me.body.addresses.map((saved: { label: string }) => saved.label)]).to.deep.equal(['Mary', 'Jackson', ['Home']]);
+    });
+
+    it('the same fields still take ordinary text with digits: house numbers, apartment and phone numbers', async () => {
+      const response = await api(ctx.baseUrl, 'PATCH', '/api/customers/me', {
+        token: customerToken,
+        body: { lastName: 'Jackson-Smith', addresses: { add: [{ label: 'Office 4242', address: address({ line1: '4242 Langley Blvd', line2: 'Suite 4242, call 202-555-0177' }) }] } },
+      });
+      expect(response.status, JSON.stringify(response.body)).to.equal(200);
+      expect(response.body.addresses.map((saved: { address: { line2?: string } }) => saved.address.line2)).to.include('Suite 4242, call 202-555-0177');
     });
   });
 });

@@ -204,3 +204,31 @@ export function describeHits(hits: readonly PrivacyHit[], max = 20): string {
   if (hits.length > max) lines.push(`… and ${hits.length - max} more`);
   return lines.join('\n');
 }
+
+/**
+ * `body` (deep-copied) with `value(path)` written at each dotted path ("shipments.0.giftMessage"),
+ * creating objects and arrays on the way: how the free-text scan puts a card number in every field.
+ */
+export function withValuesAt<T>(body: T, paths: readonly string[], value: (path: string) => unknown): T {
+  const copy = structuredClone(body) as Record<string, unknown>;
+  for (const path of paths) {
+    const keys = path.split('.');
+    let node: Record<string, unknown> = copy;
+    keys.slice(0, -1).forEach((key, i) => {
+      node[key] ??= /^\d+$/.test(keys[i + 1]!) ? [] : {};
+      node = node[key] as Record<string, unknown>;
+    });
+    node[keys.at(-1)!] = value(path);
+  }
+  return copy as T;
+}
+
+/**
+ * A card number as people type it into text, in a different shape for each field (alone, grouped by
+ * spaces or dashes, inside a sentence), each fitting in `max` characters.
+ */
+export function cardNumberInText(pan: string, index: number, max = Infinity): string {
+  const spacedPan = pan.replace(/(\d{4})(?=\d)/g, '$1 ');
+  const shapes = [`card ${spacedPan}, thanks`, spacedPan, pan.replace(/(\d{4})(?=\d)/g, '$1-'), `Apt ${pan}`, pan];
+  return [...shapes.slice(index % shapes.length), ...shapes].find((shape) => shape.length <= max) ?? pan;
+}

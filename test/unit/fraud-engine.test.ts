@@ -538,6 +538,8 @@ describe('fraud rules schema', () => {
   it('rejects card-number-like digit runs in explanations', () => {
     const set = valid();
     set.rules[0]!.explanation = 'Card 4111111111111111 seen';
+    expect(issues(set)).to.deep.equal(['rules.0.explanation:input.card_number_in_text']);
+    set.rules[0]!.explanation = 'Ref 411111111111 seen'; // 12 digits: not a card, still refused as a long run
     expect(issues(set)).to.deep.equal(['rules.0.explanation:custom']);
   });
 

@@ -42,8 +42,11 @@ export function simulatorAuthToken(appSecret: string): string {
  * while keeping its paths, auth and form encoding exactly as they are against api.twilio.com.
  */
 class RebasedRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: URL) {
+  private readonly base: URL;
+
+  constructor(base: URL) {
     super({ timeout: 10_000 });
+    this.base = base;
   }
 
   override request<TData>(opts: RequestOptions<TData>) {

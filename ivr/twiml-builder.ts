@@ -12,11 +12,13 @@ type SayAttributes = Parameters<VoiceResponse['say']>[0];
  */
 export class Twiml {
   readonly response = new twilio.twiml.VoiceResponse();
+  private readonly config: IvrConfig;
+  private readonly publicBaseUrl: string;
 
-  constructor(
-    private readonly config: IvrConfig,
-    private readonly publicBaseUrl: string,
-  ) {}
+  constructor(config: IvrConfig, publicBaseUrl: string) {
+    this.config = config;
+    this.publicBaseUrl = publicBaseUrl;
+  }
 
   url(path: string): string {
     return `${this.publicBaseUrl}${path}`;

@@ -133,9 +133,12 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: { variable: string; message: string }[]) {
+  readonly problems: { variable: string; message: string }[];
+
+  constructor(problems: { variable: string; message: string }[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
   }
 }
 

@@ -6,7 +6,10 @@
 
 /** Markup that is safe to insert as is: produced by `html` or explicitly trusted with `trustedHtml`. */
 export class SafeHtml {
-  constructor(readonly value: string) {}
+  readonly value: string;
+  constructor(value: string) {
+    this.value = value;
+  }
   toString(): string {
     return this.value;
   }

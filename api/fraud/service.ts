@@ -257,7 +257,7 @@ export function createFraudService(deps: FraudServiceDeps) {
     /** Orders held for review, oldest first (first in, first decided). */
     async listReviews(actor: StaffPrincipal, rawQuery: unknown): Promise<ReviewPage> {
       const query = parseOrThrow(ReviewListQuery, rawQuery);
-      const filter = { status: 'fraud_review' };
+      const filter = { status: 'fraud_review' as const };
       const [docs, total] = await Promise.all([
         orders.model.find(filter).sort({ placedAt: 1, _id: 1 }).skip((query.page - 1) * query.pageSize).limit(query.pageSize).lean<OrderDoc[]>(),
         orders.model.countDocuments(filter),

@@ -19,10 +19,13 @@ export class StaffRouter {
   readonly router = Router();
   readonly routes: StaffRouteSpec[] = [];
 
-  constructor(
-    private readonly guard: Guard,
-    private readonly mountPath: string,
-  ) {}
+  private readonly guard: Guard;
+  private readonly mountPath: string;
+
+  constructor(guard: Guard, mountPath: string) {
+    this.guard = guard;
+    this.mountPath = mountPath;
+  }
 
   private add(method: StaffRouteSpec['method'], path: string, permission: Permission, handlers: RequestHandler[]) {
     this.routes.push({ method, path: `${this.mountPath}${path}`, permission });

@@ -21,7 +21,8 @@ export const QUEUES_STAFF_MOUNT = '/api/staff';
  * Cancel the order to stop it for good.
  */
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'] as const;
+// BullMQ 6 keeps a paused queue's jobs in its wait list: there is no separate 'paused' state to count.
+const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 
 const QueueParam = z.strictObject({ name: z.string().min(1).max(64) });
 const JobParam = z.strictObject({ name: z.string().min(1).max(64), id: z.string().min(1).max(200) });

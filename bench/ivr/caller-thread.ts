@@ -6,9 +6,6 @@ import { runScenario, type ScenarioResult, type ScenarioSpec } from './callers.t
  * the checkout benchmark) but not an event loop: a webhook answer that is ready must not wait for
  * a thousand simulated callers' signing and TwiML parsing before its latency is read, which would
  * charge client work to the server. They still share the machine's cores.
- *
- * The thread imports TypeScript, so it registers tsx itself: on Node 20 a worker does not inherit
- * the parent's `--import tsx` hooks for its entry module.
  */
 
 const ROLE = 'mintdesk-ivr-bench-callers';
@@ -19,10 +16,7 @@ export interface CallerThread {
 }
 
 export function startCallerThread(): CallerThread {
-  const self = new URL(import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(self)}); });`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { role: ROLE } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: ROLE } });
   let pending: { resolve: (result: ScenarioResult) => void; reject: (error: Error) => void } | undefined;
   const settle = (outcome: { result?: ScenarioResult; error?: string }) => {
     const waiting = pending;

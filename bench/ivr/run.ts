@@ -30,7 +30,7 @@ import { startStaticTwiml } from './static-twiml.ts';
  * callers run in a thread of their own (caller-thread.ts). Per-step server times, the event-loop
  * delay and CPU by process say where time went; --profile adds Mongo and Redis round trips per
  * webhook from one call of each script run alone. For a CPU profile run it under
- * `node --cpu-prof --import tsx bench/ivr/run.ts`.
+ * `node --cpu-prof bench/ivr/run.ts`.
  *
  * Flags: --lanes 50 --seconds 15 --rounds 3 (saturation: the seconds are split into rounds of a static
  * slice then an IVR slice), --callers 1000 --paced-seconds 60 --ramp-seconds 10

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type Histogram } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Logger } from '../../platform/logger.ts';
 import type { RoundTripStats } from '../checkout/profile.ts';
@@ -40,7 +40,7 @@ const LOOP_RESOLUTION_MS = 5;
  * The histogram records the whole interval between its timer's ticks, resolution included; what
  * is left after taking the resolution off is how late the loop was.
  */
-export function loopDelay(histogram: IntervalHistogram, resolutionMs = LOOP_RESOLUTION_MS): { p50: number; p99: number; max: number } {
+export function loopDelay(histogram: Histogram, resolutionMs = LOOP_RESOLUTION_MS): { p50: number; p99: number; max: number } {
   const late = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs);
   return { p50: late(histogram.percentile(50)), p99: late(histogram.percentile(99)), max: late(histogram.max) };
 }

@@ -47,7 +47,7 @@ export async function runSubscriptionBenchmark(
   const duplicates = [...ordersPerEnrollment.values()].filter((n) => n > 1).length;
   const enrollmentsInProgram = await Enrollments.countDocuments({ program: hook.program });
   const allocations: Record<string, number> = {};
-  for (const state of ['claimed', 'ordered', 'failed', 'skipped']) allocations[state] = await Allocations.countDocuments({ releaseSku: hook.releaseSku, state });
+  for (const state of ['claimed', 'ordered', 'failed', 'skipped'] as const) allocations[state] = await Allocations.countDocuments({ releaseSku: hook.releaseSku, state });
   return {
     hook,
     enrollmentsInProgram,

@@ -313,8 +313,10 @@ class TwilioCallSimulator implements SimulatedCall {
   private readonly allowUrl: (url: URL) => boolean;
   private readonly maxRedirects: number;
   private readonly requestTimeoutMs: number;
+  private readonly options: SimulatedCallOptions;
 
-  constructor(private readonly options: SimulatedCallOptions) {
+  constructor(options: SimulatedCallOptions) {
+    this.options = options;
     if (!options.authToken) throw new ValidationError('A simulated call needs the auth token to sign with.', [{ path: 'authToken', code: 'required', message: 'This field is required.' }]);
     this.base = parseHttpUrl(options.baseUrl, 'baseUrl');
     this.basePrefix = this.base.href.replace(/\/+$/, '');

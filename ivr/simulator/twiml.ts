@@ -541,11 +541,15 @@ function readStreamingNoun(el: XmlElement, path: string, issues: FieldIssue[]): 
 
 /** Reads typed attribute values, recording (not throwing) each bad one so one error lists them all. */
 class AttributeReader {
-  constructor(
-    private readonly attrs: Record<string, string>,
-    private readonly path: string,
-    private readonly issues: FieldIssue[],
-  ) {}
+  private readonly attrs: Record<string, string>;
+  private readonly path: string;
+  private readonly issues: FieldIssue[];
+
+  constructor(attrs: Record<string, string>, path: string, issues: FieldIssue[]) {
+    this.attrs = attrs;
+    this.path = path;
+    this.issues = issues;
+  }
 
   private bad(name: string, message: string): void {
     this.issues.push({ path: `${this.path}.${name}`, code: 'invalid_value', message: `${message} (got "${this.attrs[name] ?? ''}")` });

@@ -25,7 +25,7 @@ describe('embedded servers end with the process that started them', function () 
   this.timeout(30_000);
 
   it('ends the server when its parent is killed with SIGKILL, which runs no exit handler', async () => {
-    const parent = spawn(process.execPath, ['--import', 'tsx', 'test/support/managed-child.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const parent = spawn(process.execPath, ['test/support/managed-child.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
     const serverPid = Number(line.toString().trim());
     expect(serverPid).to.be.greaterThan(0);

@@ -135,7 +135,8 @@ export async function scanRedis(redis: Redis, matcher: Matcher, pattern = '*'): 
   return hits;
 }
 
-const JOB_STATES = ['active', 'waiting', 'waiting-children', 'prioritized', 'delayed', 'completed', 'failed', 'paused'] as const;
+// BullMQ 6 keeps a paused queue's jobs in 'waiting'; it has no separate paused list.
+const JOB_STATES = ['active', 'waiting', 'waiting-children', 'prioritized', 'delayed', 'completed', 'failed'] as const;
 
 /** Every job of the queues in every state: payload, options, result, failure reason, stack traces and job logs. */
 export async function scanQueues(queues: readonly Queue[], matcher: Matcher): Promise<{ hits: PrivacyHit[]; jobs: number }> {

@@ -57,12 +57,12 @@ export interface AttemptInfo {
 
 /** A failure that cannot succeed on retry: the data is wrong, the order is gone, or the server refused for good. */
 export class PermanentEmailError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
+  readonly code: string;
+
+  constructor(message: string, code: string) {
     super(message);
     this.name = 'PermanentEmailError';
+    this.code = code;
   }
 }
 

@@ -3,8 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import type { Services } from '../../api/services.ts';
 import { parseJobPayload } from '../../platform/queues.ts';
-import type { Runtime } from '../../platform/runtime.ts';
-import type { RunningWorker } from '../runner.ts';
+import type { RunningWorker, WorkerRuntime } from '../runner.ts';
 import { createEmailSender, type DeliveryOutcome } from './sender.ts';
 
 /**
@@ -106,7 +105,7 @@ export function createEmailWorker(options: EmailWorkerOptions) {
 }
 
 /** The email worker of a process (workers/main.ts), in the shape of the other queue workers. */
-export function startEmailWorker(runtime: Pick<Runtime, 'services' | 'bullConnection'>, options: Omit<EmailWorkerOptions, 'services' | 'connection'> = {}): RunningWorker & { worker: Worker } {
+export function startEmailWorker(runtime: Pick<WorkerRuntime, 'services' | 'bullConnection'>, options: Omit<EmailWorkerOptions, 'services' | 'connection'> = {}): RunningWorker & { worker: Worker } {
   const running = createEmailWorker({ services: runtime.services, connection: runtime.bullConnection, ...options });
   return { name: 'email', worker: running.worker, close: running.close };
 }
@@ -127,7 +126,7 @@ export interface ThroughputResult {
  * database), since it starts its own worker on the `email` queue.
  */
 export async function measureEmailThroughput(
-  runtime: Pick<Runtime, 'services' | 'bullConnection'>,
+  runtime: Pick<WorkerRuntime, 'services' | 'bullConnection'>,
   options: { count?: number; ratePerSecond?: number; concurrency?: number; transport?: Transporter; recipientDomain?: string } = {},
 ): Promise<ThroughputResult> {
   const count = options.count ?? 500;

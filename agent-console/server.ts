@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Principal } from '../api/http/principal.ts';
-import type { Services } from '../api/services.ts';
+import type { CoreDeps, Services } from '../api/services.ts';
 import { roleHas, SOCKET_NAMESPACES, type Permission } from '../api/staff/permissions.ts';
 import type { DomainEvent, DomainEventType } from '../platform/events.ts';
 import { onEvent, toAck } from './acks.ts';
@@ -21,6 +21,12 @@ const FORWARDED_EVENTS: Partial<Record<DomainEventType, { namespace: keyof typeo
 
 const HandshakeAuth = z.object({ token: z.string().min(10).max(200), lastEventId: z.string().regex(/^\d+-\d+$/).optional() });
 
+/**
+ * What the console's sockets use: staff sessions, the audit log, the domain event stream. No queues:
+ * the socket server (its own process, `mintdesk ws`) consumes events and never enqueues work.
+ */
+export type ConsoleSocketDeps = Pick<Services, 'staff' | 'audit'> & { core: Pick<CoreDeps, 'events' | 'logger'> };
+
 export interface ConsoleSockets {
   io: Server;
   close(): Promise<void>;
@@ -33,7 +39,7 @@ export interface ConsoleSockets {
  * once. Domain events come from the Redis stream, so every process delivers them to its own
  * sockets, and a client that reconnects with its last event id gets what it missed.
  */
-export function attachConsoleSockets(httpServer: HttpServer, services: Services, options: { recheckMs?: number } = {}): ConsoleSockets {
+export function attachConsoleSockets(httpServer: HttpServer, services: ConsoleSocketDeps, options: { recheckMs?: number } = {}): ConsoleSockets {
   const { core, staff } = services;
   const io = new Server(httpServer, { path: '/socket.io', serveClient: false, cors: { origin: false } });
   const namespaces = new Map<string, Namespace>();

@@ -29,10 +29,9 @@ import { createVisitorTokens } from './waiting-room/visitors.ts';
 import { createSubscriptionService } from './subscriptions/service.ts';
 import { createEmailService } from './email/service.ts';
 import { createFraudService } from './fraud/service.ts';
-import { createIvrService } from './ivr/service.ts';
-import { createPhoneNetwork } from '../ivr/phone-network.ts';
+import { createIvrService, type QueueConnector } from './ivr/service.ts';
 
-/** Connections and cross-cutting tools every domain service may take. Built in platform/runtime.ts. */
+/** Connections and cross-cutting tools every domain service may take. Built in apps/runtime.ts. */
 export interface CoreDeps {
   config: Readonly<Config>;
   logger: Logger;
@@ -49,16 +48,19 @@ export interface CoreDeps {
   queues: Queues;
 }
 
-/**
- * The whole service graph, wired explicitly in one place: read top to bottom to see who depends
- * on whom. The API routes, the IVR, the console and the workers all receive this object.
- */
-export interface ServiceOverrides {
+/** The outside networks the services talk through, chosen by the composition root (apps/runtime.ts). */
+export interface ServiceAdapters {
+  /** Twilio or the development phone simulator (ivr/phone-network.ts): how a rep's accept reaches a caller. */
+  phone: QueueConnector & { readonly publicBaseUrl: string };
   /** A real processor adapter; the simulated gateway is the embedded default. */
   gateway?: PaymentGateway;
 }
 
-export function createServices(core: CoreDeps, overrides: ServiceOverrides = {}) {
+/**
+ * The whole service graph, wired explicitly in one place: read top to bottom to see who depends
+ * on whom. The API routes, the IVR, the console and the workers all receive this object.
+ */
+export function createServices(core: CoreDeps, adapters: ServiceAdapters) {
   const { mongo, redis, redisPrefix, clock, logger } = core;
   const audit = createAuditService({ mongo: core.mongo, clock: core.clock, logger: core.logger, retentionMonths: core.config.audit.retentionMonths });
   const staff = createStaffService({
@@ -78,7 +80,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
   const catalog = createCatalogService({ mongo, clock, inventory, audit, logger });
   const waitingRoom = createWaitingRoomService({ redis, prefix: `${redisPrefix}:wr`, clock, secret: core.secrets.appSecret });
   const vault = createVaultService({ mongo, clock, masterKeys: core.secrets.vaultMasterKeys, activeKeyId: core.secrets.vaultActiveKeyId, fingerprintSecret: core.secrets.appSecret });
-  const payments = createPaymentService({ gateway: overrides.gateway ?? createSimulatedGateway({ clock, store: createRedisGatewayStore({ redis, prefix: `${redisPrefix}:simulated-gateway` }) }), vault, logger });
+  const payments = createPaymentService({ gateway: adapters.gateway ?? createSimulatedGateway({ clock, store: createRedisGatewayStore({ redis, prefix: `${redisPrefix}:simulated-gateway` }) }), vault, logger });
   const idempotency = createIdempotencyService({ mongo, clock, secret: core.secrets.appSecret, logger });
   const orders = createOrderService({ mongo, redis, redisPrefix, clock, events: core.events, queues: core.queues, logger });
   const orderLifecycle = createOrderLifecycle({ orders, inventory, payments, vault, logger });
@@ -133,8 +135,6 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     audit,
     queues: core.queues,
   });
-  // The phone network (Twilio, or the embedded simulator without an account) and the IVR's data.
-  const phone = createPhoneNetwork({ config: core.config, appSecret: core.secrets.appSecret, logger });
   const ivr = createIvrService({
     mongo,
     redis,
@@ -144,15 +144,14 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     events: core.events,
     audit,
     appSecret: core.secrets.appSecret,
-    publicBaseUrl: phone.publicBaseUrl,
+    publicBaseUrl: adapters.phone.publicBaseUrl,
     orders,
     customersByPhone: (phoneNumber) => customers.findActiveByPhone(phoneNumber),
-    connector: phone,
+    connector: adapters.phone,
   });
   return {
     core,
     audit,
-    phone,
     ivr,
     staff,
     customers,

@@ -4,7 +4,7 @@ import { seedCatalog } from '../api/catalog/seed-data.ts';
 import { createStaffUserFromCli } from '../api/staff/service.ts';
 import { STAFF_ROLES, type StaffRole } from '../api/staff/permissions.ts';
 import { verifyAuditChain } from '../api/audit/verify.ts';
-import { boot, type Booted } from './process.ts';
+import { boot, type Booted } from '../apps/process.ts';
 
 async function withPlatform<T>(name: string, work: (booted: Booted) => Promise<T>): Promise<T> {
   const booted = await boot(name, { reuseRunning: true });

@@ -1,21 +1,22 @@
-import { createServer } from 'node:http';
+import { main as runApi } from '../apps/api/main.ts';
+import { main as runStart } from '../apps/start/main.ts';
+import { main as runWorkers } from '../apps/workers/main.ts';
+import { main as runWs } from '../apps/ws/main.ts';
 import { CONFIG_DOC, ConfigError, loadConfig } from '../platform/config.ts';
-import { startWorkers } from '../workers/main.ts';
-import { attachConsoleSockets } from '../agent-console/server.ts';
-import { boot, closeServer, listen, onShutdown } from './process.ts';
 import { runAdminCommand, runSeed } from './commands.ts';
 
 const USAGE = `mintdesk <command>
 
-  start                 the whole platform in one process: API, IVR, console, workers
+  start                 the whole platform in one process: API, IVR, console sockets, workers
                         (embedded Mongo/Redis/S3/SMTP and a phone simulator when not configured)
-  api                   the HTTP process only (API, IVR webhooks, console)
+  api                   the HTTP process only (API, IVR webhooks, storefront, phone simulator)
+  ws                    the console's socket.io process only (on WS_PORT)
   workers               the BullMQ workers only
   seed [--demo-staff]   load the demo catalog (idempotent); --demo-staff adds one account per role
   admin create-user --username NAME --role ROLE [--password PW] [--name "Full Name"] [--email E]
   admin verify-audit    check the audit log's hash chain; exits 1 on the first broken link
   admin reconcile-inventory   rebuild Redis stock and household counts from Mongo
-  admin rotate-vault-keys [--limit N]   re-wrap card data keys under VAULT_ACTIVE_KEY_ID
+  admin rotate-vault-keys     re-wrap card data keys under VAULT_ACTIVE_KEY_ID
   config                validate the environment and list every variable
 `;
 
@@ -23,11 +24,13 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
-      return runServers({ http: true, workers: true });
+      return runStart();
     case 'api':
-      return runServers({ http: true, workers: false });
+      return runApi();
+    case 'ws':
+      return runWs();
     case 'workers':
-      return runServers({ http: false, workers: true });
+      return runWorkers();
     case 'seed':
       return runSeed(rest);
     case 'admin':
@@ -43,42 +46,6 @@ async function main(argv: string[]): Promise<void> {
     default:
       console.error(`mintdesk: unknown command "${command}"\n\n${USAGE}`);
       process.exit(2);
-  }
-}
-
-async function runServers(parts: { http: boolean; workers: boolean }): Promise<void> {
-  const booted = await boot(parts.http && parts.workers ? 'mintdesk' : parts.http ? 'mintdesk-api' : 'mintdesk-workers');
-  const { config, logger, runtime, infrastructure } = booted;
-  const steps: { name: string; run: () => Promise<void> }[] = [];
-  // Handlers go in before the port opens: a supervisor may send SIGTERM as soon as /readyz answers.
-  // Steps added below are seen by the handler, which reads the array when the signal comes.
-  onShutdown(booted, steps);
-  if (parts.http) {
-    const server = createServer(runtime.createHttpApp());
-    const consoleSockets = attachConsoleSockets(server, runtime.services);
-    const port = await listen(server, config.http.port);
-    const base = config.http.publicBaseUrl ?? `http://localhost:${port}`;
-    steps.push({ name: 'sockets', run: () => consoleSockets.close() });
-    steps.push({ name: 'http', run: () => closeServer(server) });
-    logger.info({ port, mongo: infrastructure.mongoEngine }, 'HTTP listening');
-    // A first start has nothing to sell and nobody to sign in: say how to get both.
-    const catalogEmpty = await runtime.services.catalog.list({ pageSize: 1 }).then((page) => page.total === 0, () => false);
-    process.stdout.write(
-      [
-        '',
-        `  mintdesk is running (${infrastructure.mongoEngine === 'external' ? 'MongoDB' : infrastructure.mongoEngine}, Redis, S3, SMTP ready)`,
-        `  storefront      ${base}/`,
-        `  agent console   ${base}/console/`,
-        `  phone simulator ${config.twilio.accountSid ? '(Twilio configured)' : `${base}/simulator/`}`,
-        `  API docs        ${base}/api/docs`,
-        ...(catalogEmpty ? ['', '  The catalog is empty: `npm run mintdesk -- seed --demo-staff` loads the demo catalog and one staff account per role.'] : []),
-        '',
-      ].join('\n') + '\n',
-    );
-  }
-  if (parts.workers) {
-    const workers = await startWorkers(runtime);
-    steps.push({ name: 'workers', run: () => workers.close() });
   }
 }
 

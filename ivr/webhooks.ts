@@ -2,7 +2,8 @@ import express, { Router, type Request, type RequestHandler } from 'express';
 import type { Services } from '../api/services.ts';
 import { describeError, twimlForError } from './errors.ts';
 import { createIvrFlow, type FlowStep, type Scope, type TwilioParams } from './flow.ts';
-import { verifyTwilioRequest } from './simulator/signing.ts';
+import type { PhoneNetwork } from './phone-network.ts';
+import { verifyTwilioRequest } from './signature.ts';
 import { createCallStateStore } from './state.ts';
 
 /**
@@ -12,8 +13,8 @@ import { createCallStateStore } from './state.ts';
  * an error: every step answers 200 TwiML within the time budget, the apology and a rep when
  * anything failed (ivr/errors.ts).
  */
-export function createIvrWebhookRouter(services: Services): Router {
-  const { core, ivr, phone } = services;
+export function createIvrWebhookRouter(services: Services, phone: Pick<PhoneNetwork, 'authToken' | 'publicBaseUrl'>): Router {
+  const { core, ivr } = services;
   const flow = createIvrFlow({
     ivr,
     orders: services.orders,

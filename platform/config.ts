@@ -41,6 +41,7 @@ export const EnvSchema = z
     MINTDESK_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data')),
 
     PORT: port(3000),
+    WS_PORT: port(3001),
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'expected an http(s) URL such as https://desk.example.com'),
     TRUST_PROXY: bool(false),
 
@@ -117,6 +118,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   http: { port: number; publicBaseUrl: string | undefined; trustProxy: boolean };
+  ws: { port: number };
   mongo: { uri: string | undefined; dbName: string; embedded: Env['MONGODB_EMBEDDED']; ferretPostgresUrl: string | undefined };
   redis: { url: string | undefined; prefix: string };
   s3: { endpoint: string | undefined; region: string; bucket: string; accessKeyId: string | undefined; secretAccessKey: string | undefined; forcePathStyle: boolean };
@@ -155,6 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     logLevel: env.LOG_LEVEL,
     dataDir: env.MINTDESK_DATA_DIR,
     http: { port: env.PORT, publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''), trustProxy: env.TRUST_PROXY },
+    ws: { port: env.WS_PORT },
     mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB, embedded: env.MONGODB_EMBEDDED, ferretPostgresUrl: env.FERRETDB_POSTGRESQL_URL },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
     s3: {
@@ -189,6 +192,7 @@ export const CONFIG_DOC: { variable: string; default: string; meaning: string }[
   { variable: 'LOG_LEVEL', default: 'info', meaning: 'pino level' },
   { variable: 'MINTDESK_DATA_DIR', default: '.data', meaning: 'where embedded servers and development secrets keep their files' },
   { variable: 'PORT', default: '3000', meaning: 'HTTP port of the API, IVR webhooks and console' },
+  { variable: 'WS_PORT', default: '3001', meaning: 'port of `mintdesk ws`' },
   { variable: 'PUBLIC_BASE_URL', default: 'http://localhost:$PORT', meaning: 'URL Twilio and browsers use; Twilio signatures are checked against it' },
   { variable: 'TRUST_PROXY', default: 'false', meaning: 'trust X-Forwarded-* from a reverse proxy (client IPs for rate limits and audit)' },
   { variable: 'MONGODB_URI', default: '(embedded)', meaning: 'MongoDB 7 URL; empty starts mongodb-memory-server or FerretDB' },

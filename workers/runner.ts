@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { isAppError } from '../platform/errors.ts';
+import type { Services } from '../api/services.ts';
 import type { Logger } from '../platform/logger.ts';
 import { parseJobPayload, type QueueName, type QueuePayloads } from '../platform/queues.ts';
 
@@ -13,6 +14,13 @@ import { parseJobPayload, type QueueName, type QueuePayloads } from '../platform
  * fails its last attempt stays in the failed set: that is the dead-letter list the admin
  * dashboard (api/queues/routes.ts) shows and retries.
  */
+
+/** What the workers run on: the service graph and BullMQ's connection (a `Runtime` from apps/runtime.ts). */
+export interface WorkerRuntime {
+  services: Services;
+  /** Connection for BullMQ workers (maxRetriesPerRequest: null). */
+  bullConnection: Redis;
+}
 
 export interface WorkerDeps {
   /** BullMQ's connection (maxRetriesPerRequest: null); the worker duplicates it for blocking reads. */

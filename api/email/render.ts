@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../platform/html.ts';
+
 /**
  * Building blocks of every email: an HTML tag function that escapes each interpolated value unless
  * it is already `SafeHtml`, the branded layout (inline CSS only: most mail clients drop <style>
@@ -15,11 +17,6 @@ export class SafeHtml {
   }
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (char) => HTML_ESCAPES[char]!);
-}
 
 function interpolate(value: unknown): string {
   if (value instanceof SafeHtml) return value.value;

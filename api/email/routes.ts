@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { isAppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { escapeHtml } from './render.ts';
+import { escapeHtml } from '../../platform/html.ts';
 import { clientIp, rateLimit } from '../http/rate-limit.ts';
 import { parseParams } from '../http/validate.ts';
 import type { EmailService } from './service.ts';

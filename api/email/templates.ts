@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { OrderDoc } from '../orders/model.ts';
 import { parseOrThrow } from '../../platform/errors.ts';
+import { escapeHtml } from '../../platform/html.ts';
 import {
   categoryOf,
   ChatTranscriptData,
@@ -17,7 +18,6 @@ import {
 import {
   button,
   describeCard,
-  escapeHtml,
   formatCents,
   formatDate,
   formatTime,

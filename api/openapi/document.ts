@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { escapeHtml } from '../../platform/html.ts';
 import type { StaffRouteSpec } from '../http/staff-router.ts';
 import { roleHas, STAFF_ROLES } from '../staff/permissions.ts';
 import { ErrorBodySchema, normalisePath, OperationRegistry, type ErrorStatus, type NamedSchema, type OperationSpec, type SchemaSource } from './registry.ts';
@@ -338,11 +339,12 @@ function byPath(a: OperationSpec, b: OperationSpec): number {
 // ---------------------------------------------------------------------------------------------
 // The HTML reference
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-/** Escapes, then shows `code spans` as <code>; the only markup descriptions use. */
-const prose = (text: string): string => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+/** Shows `code spans` as <code> and escapes everything else; the only markup descriptions use. */
+const prose = (text: string): string =>
+  text
+    .split(/`([^`]+)`/g)
+    .map((part, index) => (index % 2 === 1 ? `<code>${escapeHtml(part)}</code>` : escapeHtml(part)))
+    .join('');
 
 function resolveRef(document: OpenApiDocument, node: unknown): { name?: string; value: unknown } {
   const ref = (node as { $ref?: unknown } | undefined)?.$ref;

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../platform/errors.ts';
 import { QUEUE_NAMES, type QueueName, type Queues } from '../../platform/queues.ts';
+import { withTimeout } from '../../platform/timeout.ts';
 import type { AuditService } from '../audit/service.ts';
 import { staffPrincipal, type StaffGuard } from '../http/auth.ts';
 import { clientIp } from '../http/rate-limit.ts';
@@ -141,11 +142,5 @@ function payloadIds(data: unknown): Record<string, string> {
 }
 
 function bounded<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    work.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ServiceUnavailableError('queues.unavailable', 'The job queues cannot be reached right now; try again shortly.')), REDIS_TIMEOUT_MS);
-    }),
-  ]);
+  return withTimeout(work, REDIS_TIMEOUT_MS, () => new ServiceUnavailableError('queues.unavailable', 'The job queues cannot be reached right now; try again shortly.'));
 }

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { CALL_SCRIPTS, driveSimulatedCalls, type CallScriptName, type OrderFixture } from '../../ivr/load.ts';
+import { CALL_SCRIPTS, driveSimulatedCalls, type CallScriptName, type OrderFixture } from './call-scripts.ts';
 import { createSimulatedCall } from '../../ivr/simulator/call.ts';
 import { createLightFetch } from './light-fetch.ts';
 import { loopDelay } from './server-probe.ts';

@@ -2,7 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_IVR_CONFIG } from '../../api/ivr/defaults.ts';
 import { twimlForError } from '../../ivr/errors.ts';
-import { CALL_SCRIPTS } from '../../ivr/load.ts';
+import { CALL_SCRIPTS } from './call-scripts.ts';
 import { cpuBetween, sampleCpu, type CpuSample } from '../lib/cpu.ts';
 import { percentile } from '../lib/http.ts';
 import { describeInfrastructure, startBenchRuntime } from '../lib/runtime.ts';
@@ -74,13 +74,13 @@ console.log(`IVR benchmark: node ${process.version}, ${cpus().length} CPUs, ${ma
 const bench = await startBenchRuntime({ env: { TRUST_PROXY: 'true' }, monitorMongoCommands: flags.profile });
 const { services } = bench;
 const storage = ferretStorage();
-console.log(`runtime: ${describeInfrastructure(bench)}${storage ? ` on ${storage}` : ''} at ${bench.baseUrl}; phone network: ${services.phone.mode}, public base ${services.phone.publicBaseUrl}`);
+console.log(`runtime: ${describeInfrastructure(bench)}${storage ? ` on ${storage}` : ''} at ${bench.baseUrl}; phone network: ${bench.runtime.phone.mode}, public base ${bench.runtime.phone.publicBaseUrl}`);
 const staticEndpoint = await startStaticTwiml();
 const callerThread = startCallerThread();
 const probe = probeServer(bench.server, {
   // The apology's second sentence is in every apology TwiML of a call step, in either language.
   apologyMarkers: [DEFAULT_IVR_CONFIG.prompts.apologyRep.en, DEFAULT_IVR_CONFIG.prompts.apologyRep.es],
-  apologyWaitBody: twimlForError({ context: 'wait', lang: null, config: DEFAULT_IVR_CONFIG, publicBaseUrl: services.phone.publicBaseUrl }),
+  apologyWaitBody: twimlForError({ context: 'wait', lang: null, config: DEFAULT_IVR_CONFIG, publicBaseUrl: bench.runtime.phone.publicBaseUrl }),
 });
 
 // Each scenario numbers its callers from a block of its own, so no two calls of a run share a caller id.
@@ -96,8 +96,8 @@ try {
   const configVersion = await openAroundTheClock(services);
   console.log(`setup: ${orders.length} orders placed through POST /api/orders; IVR config v${configVersion} open around the clock; scripts: ${CALL_SCRIPTS.join(', ')}`);
 
-  const ivrTarget = { kind: 'ivr' as const, publicBaseUrl: services.phone.publicBaseUrl, connectTo: bench.baseUrl, authToken: services.phone.authToken, orders };
-  const staticTarget = { kind: 'static' as const, url: staticEndpoint.url, authToken: services.phone.authToken, presses: 6 };
+  const ivrTarget = { kind: 'ivr' as const, publicBaseUrl: bench.runtime.phone.publicBaseUrl, connectTo: bench.baseUrl, authToken: bench.runtime.phone.authToken, orders };
+  const staticTarget = { kind: 'static' as const, url: staticEndpoint.url, authToken: bench.runtime.phone.authToken, presses: 6 };
 
   // Warm both paths (JIT, connection pools, the config and catalog caches) outside any measurement.
   await callerThread.run(scenario('warm-up static', staticTarget, { lanes: 6, rampMs: 0, settleMs: 0, windowMs: 1500, thinkMs: [0, 0] }));

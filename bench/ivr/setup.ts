@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../../api/services.ts';
-import type { OrderFixture } from '../../ivr/load.ts';
+import type { OrderFixture } from './call-scripts.ts';
 import { createProduct } from '../../test/support/fixtures.ts';
 import { api } from '../../test/support/http.ts';
 import { shopperOrderBody, uniqueShopper } from '../../test/support/order-flow.ts';

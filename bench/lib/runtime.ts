@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../platform/config.ts';
 import type { ResolvedInfrastructure } from '../../platform/embedded/index.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { createRuntime, type Runtime } from '../../platform/runtime.ts';
+import { createRuntime, type Runtime } from '../../apps/runtime.ts';
 import { sharedInfrastructure, stopSharedInfrastructure, testSecrets, uniqueName } from '../../test/support/infra.ts';
 import { deleteKeys } from '../../platform/redis-keys.ts';
 

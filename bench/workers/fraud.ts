@@ -9,7 +9,7 @@ import type { FraudSignals } from '../../api/fraud/facts.ts';
 import { buildOrderFacts } from '../../workers/fraud/facts-builder.ts';
 import { isPublicIp, lookupCountry } from '../../workers/fraud/geoip.ts';
 import { startFraudWorker } from '../../workers/fraud/worker.ts';
-import type { Runtime } from '../../platform/runtime.ts';
+import type { Runtime } from '../../apps/runtime.ts';
 import { withLuhnCheckDigit } from '../../test/support/fixtures.ts';
 import { runPool } from '../lib/http.ts';
 

@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { RunView } from '../../api/subscriptions/schema.ts';
-import { measureEmailThroughput } from '../../workers/email/worker.ts';
+import { measureEmailThroughput } from './email.ts';
 import { traceRoundTrips } from '../checkout/profile.ts';
 import { cpuBetween, sampleCpu, type CpuSample } from '../lib/cpu.ts';
 import { percentile } from '../lib/http.ts';

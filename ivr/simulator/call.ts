@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AppError, ConflictError, ValidationError, isAppError } from '../../platform/errors.ts';
-import { signTwilioRequest } from './signing.ts';
+import { signTwilioRequest } from '../signature.ts';
 import {
   parseTwiml,
   type DialTarget,

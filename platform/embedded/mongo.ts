@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { preparePostgresForFerretDb, startContainmentIndexer } from './ferretdb-pg-indexes.ts';
 import { canConnect, freePort, waitForPort } from './net.ts';
 import { findExecutable, startManagedProcess } from './process.ts';
+import { withTimeout } from '../timeout.ts';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,7 +70,7 @@ async function startMemoryServer(options: EmbeddedMongoOptions): Promise<Embedde
   const server = await withTimeout(
     MongoMemoryServer.create({ instance: { ip: '127.0.0.1', ...(dbPath ? { dbPath, storageEngine: 'wiredTiger' as const } : {}) } }),
     Number(process.env.MONGOMS_START_TIMEOUT_MS ?? 120_000),
-    'mongod download/start timed out',
+    () => new Error('mongod download/start timed out'),
   );
   return { uri: server.getUri(), engine: 'memory-server', stop: async () => void (await server.stop({ doCleanup: !options.persistent })) };
 }
@@ -143,14 +144,4 @@ async function startFerretDb(options: EmbeddedMongoOptions): Promise<EmbeddedMon
       await child.stop();
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]);
 }

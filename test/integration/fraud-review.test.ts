@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { hashEmail, hashHouseholdKey } from '../../api/fraud/high-risk.ts';
 import { DEFAULT_FRAUD_RULE_SET } from '../../api/fraud/rules-schema.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createFraudCheck, startFraudWorker } from '../../workers/fraud/worker.ts';
 import { createVelocityTracker } from '../../workers/fraud/velocity.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';

@@ -263,11 +263,11 @@ describe('IVR flows: every menu path with the simulated call', function () {
       const again = await api(ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${call.callSid}/accept`, { token: csrToken, body: {} });
       expect(again.status).to.equal(409);
 
-      const leg = await ctx.services.phone.simulator!.waitForRepLeg(call.callSid);
+      const leg = await ctx.runtime.phoneSimulator!.registry.waitForRepLeg(call.callSid);
       expect(leg.recorded).to.equal(true);
       expect(leg.targets).to.deep.equal([`staff-${csrId}`]);
       expect(call.lastPrompt()).to.contain('Connecting you to a representative now.');
-      expect(ctx.services.phone.simulator!.endRepLeg(call.callSid, { durationSeconds: 42 })).to.equal(true);
+      expect(ctx.runtime.phoneSimulator!.registry.endRepLeg(call.callSid, { durationSeconds: 42 })).to.equal(true);
       await call.waitFor('completed');
       expect(call.lastPrompt()).to.contain('Thank you for calling Mintdesk. Goodbye.');
       expectHealthy(call);
@@ -292,11 +292,11 @@ describe('IVR flows: every menu path with the simulated call', function () {
       expect((await waiting()).find((w) => w.callSid === call.callSid)?.recordingDeclined).to.equal(true);
       const accepted = await api(ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${call.callSid}/accept`, { token: csrToken, body: {} });
       expect(accepted.status).to.equal(202);
-      const leg = await ctx.services.phone.simulator!.waitForRepLeg(call.callSid);
+      const leg = await ctx.runtime.phoneSimulator!.registry.waitForRepLeg(call.callSid);
       expect(leg.recorded).to.equal(false);
       const dialed = call.transcript.find((e) => e.type === 'http' && e.purpose === 'redirect');
       expect(dialed).to.not.equal(undefined);
-      ctx.services.phone.simulator!.endRepLeg(call.callSid, { durationSeconds: 12 });
+      ctx.runtime.phoneSimulator!.registry.endRepLeg(call.callSid, { durationSeconds: 12 });
       await call.waitFor('completed');
       expectHealthy(call);
       expect(call.transcript.some((e) => e.type === 'http' && e.purpose === 'recording_status_callback')).to.equal(false);
@@ -315,8 +315,8 @@ describe('IVR flows: every menu path with the simulated call', function () {
       await call.timeout();
       await call.press('0');
       expect((await api(ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${call.callSid}/accept`, { token: csrToken, body: {} })).status).to.equal(202);
-      await ctx.services.phone.simulator!.waitForRepLeg(call.callSid);
-      ctx.services.phone.simulator!.endRepLeg(call.callSid, { status: 'no-answer', durationSeconds: 0 });
+      await ctx.runtime.phoneSimulator!.registry.waitForRepLeg(call.callSid);
+      ctx.runtime.phoneSimulator!.registry.endRepLeg(call.callSid, { status: 'no-answer', durationSeconds: 0 });
       await call.waitFor('awaiting_input');
       expect(call.lastPrompt()).to.contain('could not take your call').and.to.contain('You are number');
       expect((await waiting()).some((w) => w.callSid === call.callSid)).to.equal(true);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CALL_SCRIPTS, driveSimulatedCalls } from '../../ivr/load.ts';
+import { CALL_SCRIPTS, driveSimulatedCalls } from '../../bench/ivr/call-scripts.ts';
 import { createIvrContext, insertOrder, PUBLIC_BASE, type IvrTestContext } from './ivr-support.ts';
 
 /** The benchmark's driver: many simulated calls through real menu paths, all of them healthy. */
@@ -16,7 +16,7 @@ describe('IVR load driver', function () {
     const result = await driveSimulatedCalls({
       publicBaseUrl: PUBLIC_BASE,
       connectTo: ctx.baseUrl,
-      authToken: ctx.services.phone.authToken,
+      authToken: ctx.runtime.phone.authToken,
       calls: CALL_SCRIPTS.length * 2,
       concurrency: 6,
       orders: orders.map((o) => ({ orderNumber: o.orderNumber, zip: o.billingAddress.postalCode })),

@@ -36,9 +36,9 @@ describe('IVR reports: calls per hour, containment, abandonment and wait by day'
     await connected.call.press('0');
     ctx.time.advance(2 * MINUTE);
     expect((await api(ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${connected.call.callSid}/accept`, { token: csrToken, body: {} })).status).to.equal(202);
-    await ctx.services.phone.simulator!.waitForRepLeg(connected.call.callSid);
+    await ctx.runtime.phoneSimulator!.registry.waitForRepLeg(connected.call.callSid);
     ctx.time.advance(MINUTE);
-    ctx.services.phone.simulator!.endRepLeg(connected.call.callSid, { durationSeconds: 60 });
+    ctx.runtime.phoneSimulator!.registry.endRepLeg(connected.call.callSid, { durationSeconds: 60 });
     await connected.call.waitFor('completed');
 
     // 15:10 gives up after five minutes in the queue.

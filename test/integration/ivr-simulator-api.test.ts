@@ -60,7 +60,7 @@ describe('phone simulator API', function () {
     const waiting = await api(ctx.baseUrl, 'GET', '/api/staff/ivr/calls/waiting', { token });
     expect(waiting.body.items.map((w: { callSid: string; callerId: string }) => [w.callSid, w.callerId])).to.deep.include([id, '+12025550177']);
     expect((await api(ctx.baseUrl, 'POST', `/api/staff/ivr/calls/${id}/accept`, { token, body: {} })).status).to.equal(202);
-    await ctx.services.phone.simulator!.waitForRepLeg(id);
+    await ctx.runtime.phoneSimulator!.registry.waitForRepLeg(id);
     const onCall = await call('GET', `/calls/${id}`);
     expect(onCall.body.repLeg).to.deep.include({ recorded: true });
 

@@ -30,7 +30,7 @@ export async function createIvrContext(env: Record<string, string> = {}, start =
 
 /** A simulated call placed through the embedded phone network (simulator mode), started. */
 export async function placeCall(ctx: IvrTestContext, from = randomCaller(), options: { clock?: () => Date } = {}): Promise<LiveSimCall> {
-  const simulator = ctx.services.phone.simulator;
+  const simulator = ctx.runtime.phoneSimulator?.registry;
   if (!simulator) throw new Error('the test context is not in simulator mode');
   const live = simulator.place({ from, connectTo: ctx.baseUrl, ...(options.clock ? { clock: options.clock } : {}) });
   await live.call.start();

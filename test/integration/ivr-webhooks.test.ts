@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { callRecordModel, pendingRecordingModel } from '../../api/ivr/model.ts';
 import { parseTwiml, type DialVerb } from '../../ivr/simulator/twiml.ts';
 import { createSimulatedCall } from '../../ivr/simulator/call.ts';
-import { signTwilioRequest } from '../../ivr/simulator/signing.ts';
-import { simulatorAuthToken } from '../../ivr/phone-network.ts';
+import { signTwilioRequest } from '../../ivr/signature.ts';
+import { simulatorAuthToken } from '../../ivr/simulator/network.ts';
 import { api } from '../support/http.ts';
 import { capturedLogLines } from '../support/infra.ts';
 import { createStaffUser, loginStaff } from '../support/staff-sessions.ts';
@@ -26,7 +26,7 @@ async function post(ctx: IvrTestContext, path: string, params: Record<string, st
 }
 
 function signed(ctx: IvrTestContext, path: string, params: Record<string, string>) {
-  return post(ctx, path, params, signTwilioRequest(ctx.services.phone.authToken, `${PUBLIC_BASE}${path}`, params));
+  return post(ctx, path, params, signTwilioRequest(ctx.runtime.phone.authToken, `${PUBLIC_BASE}${path}`, params));
 }
 
 describe('IVR webhooks: signatures, errors and the Twilio REST API', function () {
@@ -40,9 +40,9 @@ describe('IVR webhooks: signatures, errors and the Twilio REST API', function ()
     after(async () => ctx?.close());
 
     it('uses a development auth token derived from the app secret', () => {
-      expect(ctx.services.phone.mode).to.equal('simulator');
-      expect(ctx.services.phone.authToken).to.equal(simulatorAuthToken(ctx.services.core.secrets.appSecret));
-      expect(ctx.services.phone.authToken).to.match(/^[0-9a-f]{64}$/);
+      expect(ctx.runtime.phone.mode).to.equal('simulator');
+      expect(ctx.runtime.phone.authToken).to.equal(simulatorAuthToken(ctx.services.core.secrets.appSecret));
+      expect(ctx.runtime.phone.authToken).to.match(/^[0-9a-f]{64}$/);
     });
 
     it('refuses unsigned, wrongly signed and internally signed requests with 403, and logs them', async () => {
@@ -53,9 +53,9 @@ describe('IVR webhooks: signatures, errors and the Twilio REST API', function ()
       const wrong = await post(ctx, '/ivr/voice', params, signTwilioRequest('not-the-token-at-all', `${PUBLIC_BASE}/ivr/voice`, params));
       expect(wrong.status).to.equal(403);
       // Behind the proxy the app sees 127.0.0.1; a signature over that URL is not Twilio's.
-      const internal = await post(ctx, '/ivr/voice', params, signTwilioRequest(ctx.services.phone.authToken, `${ctx.baseUrl}/ivr/voice`, params));
+      const internal = await post(ctx, '/ivr/voice', params, signTwilioRequest(ctx.runtime.phone.authToken, `${ctx.baseUrl}/ivr/voice`, params));
       expect(internal.status).to.equal(403);
-      const tampered = await post(ctx, '/ivr/voice', { ...params, From: '+12025550112' }, signTwilioRequest(ctx.services.phone.authToken, `${PUBLIC_BASE}/ivr/voice`, params));
+      const tampered = await post(ctx, '/ivr/voice', { ...params, From: '+12025550112' }, signTwilioRequest(ctx.runtime.phone.authToken, `${PUBLIC_BASE}/ivr/voice`, params));
       expect(tampered.status).to.equal(403);
       const logged = capturedLogLines.slice(before).filter((line) => line.includes('bad Twilio signature'));
       expect(logged).to.have.length(4);
@@ -203,8 +203,8 @@ describe('IVR webhooks: signatures, errors and the Twilio REST API', function ()
       });
 
     it('has no simulator: the page is not served', async () => {
-      expect(ctx.services.phone.mode).to.equal('twilio');
-      expect(ctx.services.phone.simulator).to.equal(undefined);
+      expect(ctx.runtime.phone.mode).to.equal('twilio');
+      expect(ctx.runtime.phoneSimulator).to.equal(undefined);
       expect((await fetch(`${ctx.baseUrl}/simulator/`)).status).to.equal(404);
     });
 

@@ -157,6 +157,8 @@ describe('OpenAPI document and API reference page', function () {
     expect(html).to.contain('<span class="method method-post">POST</span> <code>/api/orders</code>');
     expect(html).to.contain('Idempotency-Key');
     expect(html).to.contain('<code>orders:read</code>');
+    // Descriptions show `code spans` as <code>.
+    expect(html).to.contain('the <code>admissionToken</code> of that room');
     // Schemas are shown as escaped JSON, never as markup.
     expect(html).to.contain('&quot;additionalProperties&quot;: false');
   });

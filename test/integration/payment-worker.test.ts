@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { AuthoriseRequest, AuthResult, SimulatedGateway } from '../../api/payments/gateway.ts';
 import { ServiceUnavailableError } from '../../platform/errors.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 import { placeWebOrder, uniqueShopper, waitForJob, waitForStatus } from '../support/order-flow.ts';

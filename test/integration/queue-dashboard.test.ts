@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimulatedGateway } from '../../api/payments/gateway.ts';
 import { ServiceUnavailableError } from '../../platform/errors.ts';
 import { QUEUE_NAMES } from '../../platform/queues.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';

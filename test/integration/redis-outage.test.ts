@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { OrderDoc } from '../../api/orders/model.ts';
 import { freePort, waitForPort } from '../../platform/embedded/net.ts';
 import { findExecutable, startManagedProcess, type ManagedProcess } from '../../platform/embedded/process.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError, ConflictError, ValidationError } from '../../platform/errors.ts';
 import { createSimulatedCall, type CallEvent, type SimulatedCall, type SimulatedCallOptions } from '../../ivr/simulator/call.ts';
-import { signTwilioJsonRequest, signTwilioRequest, verifyTwilioRequest } from '../../ivr/simulator/signing.ts';
+import { signTwilioJsonRequest, signTwilioRequest, verifyTwilioRequest } from '../../ivr/signature.ts';
 
 const AUTH_TOKEN = 'sim-auth-token-0123456789abcdef';
 /** What Twilio would be configured with; the app actually listens on 127.0.0.1 behind this "proxy". */

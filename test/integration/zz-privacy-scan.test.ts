@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import { QUEUE_NAMES } from '../../platform/queues.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { randomUUID } from 'node:crypto';
 import { CARD_NUMBER_IN_TEXT } from '../../api/http/free-text.ts';
 import { address, checkoutBody, createProduct } from '../support/fixtures.ts';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../platform/config.ts';
 import { resolveInfrastructure, type ResolvedInfrastructure } from '../../platform/embedded/index.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
-import { createRuntime, type Runtime } from '../../platform/runtime.ts';
+import { createRuntime, type Runtime } from '../../apps/runtime.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Secrets } from '../../platform/secrets.ts';
 import { deleteKeys } from '../../platform/redis-keys.ts';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { CampaignRequest, EMAIL_TEMPLATES, maskCardNumbers, type EmailTemplateName } from '../../api/email/schema.ts';
 import { ValidationError } from '../../platform/errors.ts';
-import { escapeHtml, formatCents, html } from '../../api/email/render.ts';
+import { formatCents, html } from '../../api/email/render.ts';
+import { escapeHtml } from '../../platform/html.ts';
 import { orderEmailData, renderEmail, sampleDataOf } from '../../api/email/templates.ts';
 
 const brand = { storeName: 'Mint Store', baseUrl: 'https://store.example.com' };

@@ -1,7 +1,6 @@
 import type { Services } from '../../api/services.ts';
 import { isAppError } from '../../platform/errors.ts';
-import type { Runtime } from '../../platform/runtime.ts';
-import { startQueueWorker, type RunningWorker } from '../runner.ts';
+import { startQueueWorker, type RunningWorker, type WorkerRuntime } from '../runner.ts';
 import { requiredSignals, scoreOrder } from '../../api/fraud/engine.ts';
 import { buildOrderFacts, gatherSignals } from './facts-builder.ts';
 import { createVelocityTracker } from './velocity.ts';
@@ -70,7 +69,7 @@ export function createFraudCheck(services: Services) {
   };
 }
 
-export function startFraudWorker(runtime: Runtime, options: { concurrency?: number } = {}): RunningWorker {
+export function startFraudWorker(runtime: WorkerRuntime, options: { concurrency?: number } = {}): RunningWorker {
   const { services, bullConnection } = runtime;
   const checkOrder = createFraudCheck(services);
   return startQueueWorker(

@@ -3,8 +3,7 @@ import type { OrderDoc } from '../../api/orders/model.ts';
 import { ORDERS_HOLDING_STOCK, type OrderStatus } from '../../api/orders/status.ts';
 import type { Services } from '../../api/services.ts';
 import type { QueueName } from '../../platform/queues.ts';
-import type { Runtime } from '../../platform/runtime.ts';
-import { startQueueWorker, type RunningWorker } from '../runner.ts';
+import { startQueueWorker, type RunningWorker, type WorkerRuntime } from '../runner.ts';
 
 /**
  * Housekeeping the workers process owns: relay order outboxes Redis missed, expire abandoned stock
@@ -232,7 +231,7 @@ export function startMaintenanceLoop(services: Services, options: MaintenanceOpt
 }
 
 /** The `maintenance` queue: the same tasks on demand. */
-export function startMaintenanceWorker(runtime: Runtime): RunningWorker {
+export function startMaintenanceWorker(runtime: WorkerRuntime): RunningWorker {
   const { services, bullConnection } = runtime;
   return startQueueWorker(
     { connection: bullConnection, prefix: services.core.queues.prefix, logger: services.core.logger },

@@ -1,5 +1,4 @@
-import type { Runtime } from '../../platform/runtime.ts';
-import { startQueueWorker, type RunningWorker } from '../runner.ts';
+import { startQueueWorker, type RunningWorker, type WorkerRuntime } from '../runner.ts';
 
 /**
  * The `payment-authorise` queue: an order that passed fraud screening (or an analyst) has its
@@ -10,7 +9,7 @@ import { startQueueWorker, type RunningWorker } from '../runner.ts';
  * same per-order idempotency key, so a retry never places a second hold. A repeated job for an
  * order already paid or declined does nothing.
  */
-export function startPaymentWorker(runtime: Runtime, options: { concurrency?: number } = {}): RunningWorker {
+export function startPaymentWorker(runtime: WorkerRuntime, options: { concurrency?: number } = {}): RunningWorker {
   const { services, bullConnection } = runtime;
   return startQueueWorker(
     { connection: bullConnection, prefix: services.core.queues.prefix, logger: services.core.logger },

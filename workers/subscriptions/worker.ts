@@ -1,8 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { AppError } from '../../platform/errors.ts';
 import type { DomainEvent } from '../../platform/events.ts';
-import type { Runtime } from '../../platform/runtime.ts';
-import { startQueueWorker, type RunningWorker } from '../runner.ts';
+import { startQueueWorker, type RunningWorker, type WorkerRuntime } from '../runner.ts';
 import { createSubscriptionGenerator, LeaseBusyError, type GenerateOptions } from './generator.ts';
 import { createNoticeSender } from './notices.ts';
 
@@ -27,7 +26,7 @@ function permanent(error: unknown): unknown {
  * tick when the payload names no release), `subscription-notice`, and a follower of order status
  * changes that records declined subscription orders on their enrollment.
  */
-export function startSubscriptionWorkers(runtime: Runtime, options: SubscriptionWorkerOptions = {}): RunningWorker[] {
+export function startSubscriptionWorkers(runtime: WorkerRuntime, options: SubscriptionWorkerOptions = {}): RunningWorker[] {
   const { services, bullConnection } = runtime;
   const { core, subscriptions } = services;
   const logger = core.logger.child({ component: 'subscriptions' });
@@ -121,7 +120,7 @@ export function startSubscriptionWorkers(runtime: Runtime, options: Subscription
  * fraud analyst) is recorded on its enrollment. The stream position is kept in Redis, so a decline
  * announced while no worker ran is still seen on start (the stream keeps its last 10,000 events).
  */
-function followDeclines(runtime: Runtime, orderDeclined: (orderId: string) => Promise<boolean>, logger: Runtime['services']['core']['logger']): RunningWorker {
+function followDeclines(runtime: WorkerRuntime, orderDeclined: (orderId: string) => Promise<boolean>, logger: WorkerRuntime['services']['core']['logger']): RunningWorker {
   const { core } = runtime.services;
   const cursorKey = `${core.redisPrefix}:sub:events-cursor`;
   let chain: Promise<void> = Promise.resolve();

@@ -1,37 +1,46 @@
 import express, { type Express } from 'express';
-import type { StaffRouteSpec } from './http/staff-router.ts';
-import { createCustomerGuard, createStaffGuard } from './http/auth.ts';
-import { customerAuthenticator, customerRouter } from './customers/routes.ts';
-import { CUSTOMER_STAFF_MOUNT, customerStaffRouter } from './customers/staff-routes.ts';
-import { createCatalogRouter } from './catalog/routes.ts';
-import { CATALOG_ADMIN_MOUNT, createCatalogAdminRouter } from './catalog/admin-routes.ts';
-import { auditDeniedAccess, createAuditRoutes } from './audit/routes.ts';
-import { createStaffRoutes } from './staff/routes.ts';
-import { errorHandler, notFoundHandler } from './http/errors.ts';
-import { requestContext } from './http/request-context.ts';
-import { createCheckoutRoutes } from './checkout/routes.ts';
-import { createEmailRouter, EMAIL_PUBLIC_MOUNT } from './email/routes.ts';
-import { createEmailStaffRouter, EMAIL_STAFF_MOUNT } from './email/staff-routes.ts';
-import { createFraudRoutes, FRAUD_STAFF_MOUNT } from './fraud/routes.ts';
-import { createQueueRoutes, QUEUES_STAFF_MOUNT } from './queues/routes.ts';
-import { createOpenApiRoutes } from './openapi/routes.ts';
-import { createStorefrontRoutes } from './storefront/routes.ts';
-import { createIvrStaffRoutes, IVR_STAFF_MOUNT } from './ivr/routes.ts';
-import { createEnrollmentRouter, createSubscriptionLinkRouter, ENROLLMENT_MOUNT, SUBSCRIPTION_LINKS_MOUNT } from './subscriptions/routes.ts';
-import { createSubscriptionStaffRouter, SUBSCRIPTION_STAFF_MOUNT } from './subscriptions/staff-routes.ts';
-import { createIvrWebhookRouter } from '../ivr/webhooks.ts';
-import { createSimulatorRouter } from '../ivr/simulator/server.ts';
-import type { Services } from './services.ts';
+import type { StaffRouteSpec } from '../../api/http/staff-router.ts';
+import { createCustomerGuard, createStaffGuard } from '../../api/http/auth.ts';
+import { customerAuthenticator, customerRouter } from '../../api/customers/routes.ts';
+import { CUSTOMER_STAFF_MOUNT, customerStaffRouter } from '../../api/customers/staff-routes.ts';
+import { createCatalogRouter } from '../../api/catalog/routes.ts';
+import { CATALOG_ADMIN_MOUNT, createCatalogAdminRouter } from '../../api/catalog/admin-routes.ts';
+import { auditDeniedAccess, createAuditRoutes } from '../../api/audit/routes.ts';
+import { createStaffRoutes } from '../../api/staff/routes.ts';
+import { errorHandler, notFoundHandler } from '../../api/http/errors.ts';
+import { requestContext } from '../../api/http/request-context.ts';
+import { createCheckoutRoutes } from '../../api/checkout/routes.ts';
+import { createEmailRouter, EMAIL_PUBLIC_MOUNT } from '../../api/email/routes.ts';
+import { createEmailStaffRouter, EMAIL_STAFF_MOUNT } from '../../api/email/staff-routes.ts';
+import { createFraudRoutes, FRAUD_STAFF_MOUNT } from '../../api/fraud/routes.ts';
+import { createQueueRoutes, QUEUES_STAFF_MOUNT } from '../../api/queues/routes.ts';
+import { createOpenApiRoutes } from '../../api/openapi/routes.ts';
+import { createStorefrontRoutes } from '../../api/storefront/routes.ts';
+import { createIvrStaffRoutes, IVR_STAFF_MOUNT } from '../../api/ivr/routes.ts';
+import { createEnrollmentRouter, createSubscriptionLinkRouter, ENROLLMENT_MOUNT, SUBSCRIPTION_LINKS_MOUNT } from '../../api/subscriptions/routes.ts';
+import { createSubscriptionStaffRouter, SUBSCRIPTION_STAFF_MOUNT } from '../../api/subscriptions/staff-routes.ts';
+import { createIvrWebhookRouter } from '../../ivr/webhooks.ts';
+import type { PhoneNetwork } from '../../ivr/phone-network.ts';
+import type { Services } from '../../api/services.ts';
+import type { PhoneSimulator } from '../dev/phone-simulator.ts';
+import { createHealthRouter, type Readiness } from '../health.ts';
 
-export interface Readiness {
-  check(): Promise<Record<string, 'ok' | string>>;
+/** What the HTTP application is built from (apps/runtime.ts has all of it). */
+export interface HttpAppParts {
+  services: Services;
+  phone: Pick<PhoneNetwork, 'authToken' | 'publicBaseUrl'>;
+  /** The development phone simulator, mounted at /simulator outside production. */
+  phoneSimulator: Pick<PhoneSimulator, 'router'> | undefined;
+  readiness: Readiness;
 }
 
 /**
- * The HTTP application: JSON API under /api, IVR webhooks under /ivr, the console under /console,
- * the storefront at /. Each area mounts its own router; this file only orders them.
+ * The HTTP application of `mintdesk api`: JSON API under /api, IVR webhooks under /ivr, the phone
+ * simulator under /simulator (development), the storefront at /. Each area mounts its own router;
+ * this file only orders them. The console's sockets are another process (apps/ws/main.ts).
  */
-export function createHttpApp(services: Services, options: { readiness: Readiness }): Express {
+export function createHttpApp(parts: HttpAppParts): Express {
+  const { services, phone, phoneSimulator, readiness } = parts;
   const { core } = services;
   const app = express();
   app.disable('x-powered-by');
@@ -43,12 +52,7 @@ export function createHttpApp(services: Services, options: { readiness: Readines
     next();
   });
 
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
-    const checks = await options.readiness.check();
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
-  });
+  app.use(createHealthRouter(readiness));
 
   app.use('/api', express.json({ limit: '64kb' }));
 
@@ -105,8 +109,8 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   app.use(SUBSCRIPTION_STAFF_MOUNT, subscriptionStaffApi.router);
   staffRoutes.push(...subscriptionStaffApi.routes);
   // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
-  app.use('/ivr', createIvrWebhookRouter(services));
-  if (services.phone.simulator && core.config.env !== 'production') app.use('/simulator', createSimulatorRouter({ registry: services.phone.simulator }));
+  app.use('/ivr', createIvrWebhookRouter(services, phone));
+  if (phoneSimulator && core.config.env !== 'production') app.use('/simulator', phoneSimulator.router);
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.
   app.use('/api', createOpenApiRoutes({ staffRoutes }));

@@ -1,10 +1,9 @@
-import type { Runtime } from '../platform/runtime.ts';
 import { startFraudWorker } from './fraud/worker.ts';
 import { reconcileInventory, startMaintenanceLoop, startMaintenanceWorker, type MaintenanceOptions } from './maintenance/worker.ts';
 import { startPaymentWorker } from './payments/worker.ts';
 import { startEmailWorker } from './email/worker.ts';
 import { startSubscriptionWorkers } from './subscriptions/worker.ts';
-import type { RunningWorker } from './runner.ts';
+import type { RunningWorker, WorkerRuntime } from './runner.ts';
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -28,7 +27,7 @@ export interface WorkersOptions {
 }
 
 /** Every BullMQ worker of the platform, started against one runtime (`mintdesk workers` or `start`). */
-export async function startWorkers(runtime: Runtime, options: WorkersOptions = {}): Promise<RunningWorkers> {
+export async function startWorkers(runtime: WorkerRuntime, options: WorkersOptions = {}): Promise<RunningWorkers> {
   const { services } = runtime;
   const logger = services.core.logger;
   if (options.reconcileOnStart !== false) {

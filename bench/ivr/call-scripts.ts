@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createSimulatedCall, type CallEvent, type SimulatedCall } from './simulator/call.ts';
+import { createSimulatedCall, type CallEvent, type SimulatedCall } from '../../ivr/simulator/call.ts';
 
 /**
  * Drives many simulated calls through the IVR's real menu paths, for the benchmark (bench/ivr) and

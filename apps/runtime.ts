@@ -1,21 +1,36 @@
 import type { Redis } from 'ioredis';
-import { createHttpApp, type Readiness } from '../api/app.ts';
 import { createServices, type CoreDeps, type Services } from '../api/services.ts';
-import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config.ts';
-import { connectMongo, createBullConnection, createMailTransport, createRedis, createS3Client } from './connections.ts';
-import type { ResolvedInfrastructure } from './embedded/index.ts';
-import { createEventBus } from './events.ts';
-import type { Logger } from './logger.ts';
-import { createObjectStore } from './object-store.ts';
-import { createQueues } from './queues.ts';
-import type { Secrets } from './secrets.ts';
+import { createTwilioPhoneNetwork, type PhoneNetwork } from '../ivr/phone-network.ts';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import type { Config } from '../platform/config.ts';
+import { connectMongo, createBullConnection, createMailTransport, createRedis, createS3Client } from '../platform/connections.ts';
+import type { ResolvedInfrastructure } from '../platform/embedded/index.ts';
+import { createEventBus } from '../platform/events.ts';
+import type { Logger } from '../platform/logger.ts';
+import { createObjectStore } from '../platform/object-store.ts';
+import { createQueues } from '../platform/queues.ts';
+import type { Secrets } from '../platform/secrets.ts';
+import { withTimeout } from '../platform/timeout.ts';
+import { createHttpApp } from './api/app.ts';
+import type { Readiness } from './health.ts';
+import { createPhoneSimulator, type PhoneSimulator } from './dev/phone-simulator.ts';
 
+/**
+ * The composition root every process, test suite and benchmark builds its platform with: connect
+ * to the backing services, pick the adapters (Twilio or the development phone simulator; the
+ * simulated payment gateway unless a real one is given), wire the service graph (api/services.ts).
+ * What a process then serves or starts is up to its main (apps/<process>/main.ts).
+ */
 export interface Runtime {
   services: Services;
+  /** Twilio when an account is configured, otherwise the development phone simulator. */
+  phone: PhoneNetwork;
+  /** The development phone simulator (no Twilio account): its live calls and its /simulator router. */
+  phoneSimulator: PhoneSimulator | undefined;
   /** Connection for BullMQ workers (maxRetriesPerRequest: null). */
   bullConnection: Redis;
   readiness: Readiness;
+  /** The HTTP application of `mintdesk api` (apps/api/app.ts) on this runtime. */
   createHttpApp(): ReturnType<typeof createHttpApp>;
   close(): Promise<void>;
 }
@@ -35,6 +50,8 @@ export interface RuntimeOptions {
 /** Connects to every backing service and wires the service graph. One per process (or per test suite). */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, infrastructure } = options;
+
+  // Connections
   const mongo = await connectMongo(infrastructure.mongoUri, options.mongoDbName ?? config.mongo.dbName);
   const redis = createRedis(infrastructure.redisUrl);
   const bullConnection = createBullConnection(infrastructure.redisUrl);
@@ -56,7 +73,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     events: createEventBus({ redis, prefix: redisPrefix, logger }),
     queues: createQueues({ connection: bullConnection, prefix: redisPrefix }),
   };
-  const services = createServices(core);
+
+  // Adapters, then the service graph
+  const { phone, phoneSimulator } = connectPhoneNetwork(config, options.secrets.appSecret, logger);
+  const services = createServices(core, { phone });
+
   const readiness: Readiness = {
     async check() {
       const probe = async (fn: () => Promise<unknown>) => {
@@ -77,9 +98,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   return {
     services,
+    phone,
+    phoneSimulator,
     bullConnection,
     readiness,
-    createHttpApp: () => createHttpApp(services, { readiness }),
+    createHttpApp: () => createHttpApp({ services, phone, phoneSimulator, readiness }),
     async close() {
       await core.queues.close().catch(() => undefined);
       mailer.close();
@@ -88,12 +111,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]);
+/**
+ * Twilio when both credentials are set; otherwise the phone simulator, a development adapter the
+ * way the simulated gateway stands in for a payment processor (/simulator is mounted outside
+ * production only).
+ */
+function connectPhoneNetwork(config: Readonly<Config>, appSecret: string, logger: Logger): { phone: PhoneNetwork; phoneSimulator: PhoneSimulator | undefined } {
+  if (config.twilio.accountSid && config.twilio.authToken) return { phone: createTwilioPhoneNetwork(config), phoneSimulator: undefined };
+  const simulated = createPhoneSimulator({ config, appSecret, logger });
+  return { phone: simulated.network, phoneSimulator: simulated.simulator };
 }

@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
-import { AppError } from '../../platform/errors.ts';
+import { AppError } from '../platform/errors.ts';
 
 /**
- * Twilio webhook signatures, both sides: the simulator signs like Twilio, and the IVR middleware
- * verifies with the same code path it would use against real Twilio. Both delegate to the `twilio`
+ * Twilio webhook signatures, both sides: the IVR webhooks verify them (ivr/webhooks.ts), and the
+ * development phone simulator (ivr/simulator/) signs its requests with the same functions, so it
+ * exercises exactly the check production runs against real Twilio. Both delegate to the `twilio`
  * package so the algorithm (URL + sorted params, HMAC-SHA1, base64) can never drift from Twilio's.
  */
 

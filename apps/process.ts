@@ -4,9 +4,14 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../platform/config.ts';
 import { EmbeddedServiceError, resolveInfrastructure, type ResolvedInfrastructure } from '../platform/embedded/index.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
-import { createRuntime, type Runtime } from '../platform/runtime.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
 import { resolveSecrets } from '../platform/secrets.ts';
 
+/**
+ * What every mintdesk process does around its own work (apps/<process>/main.ts): read the
+ * configuration, find or start the backing services, build the runtime (apps/runtime.ts), and on
+ * SIGTERM run its shutdown steps before closing connections and embedded servers.
+ */
 export interface Booted {
   config: Readonly<Config>;
   logger: Logger;
@@ -114,7 +119,12 @@ export function listen(server: Server, port: number): Promise<number> {
  * SIGTERM/SIGINT: stop accepting connections, let in-flight requests and jobs finish within the
  * grace period, then close connections and embedded servers. A second signal forces the exit.
  */
-export function onShutdown(booted: Booted, steps: { name: string; run: () => Promise<void> }[]): void {
+export interface ShutdownStep {
+  name: string;
+  run(): Promise<void>;
+}
+
+export function onShutdown(booted: Booted, steps: ShutdownStep[]): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -144,6 +154,7 @@ export function onShutdown(booted: Booted, steps: { name: string; run: () => Pro
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** Stops an HTTP server: no new connections, in-flight requests finish. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());

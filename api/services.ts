@@ -10,6 +10,8 @@ import type { ObjectStore } from '../platform/object-store.ts';
 import type { Queues } from '../platform/queues.ts';
 import type { Secrets } from '../platform/secrets.ts';
 import { createAuditService } from './audit/service.ts';
+import { createCheckpointStore } from './audit/checkpoints.ts';
+import { deriveAuditKeys } from './audit/chain.ts';
 import { createStaffService } from './staff/service.ts';
 import { checkoutGuestCustomers, createCustomerService } from './customers/service.ts';
 import { createCatalogService } from './catalog/service.ts';
@@ -62,7 +64,21 @@ export interface ServiceAdapters {
  */
 export function createServices(core: CoreDeps, adapters: ServiceAdapters) {
   const { mongo, redis, redisPrefix, clock, logger } = core;
-  const audit = createAuditService({ mongo: core.mongo, clock: core.clock, logger: core.logger, retentionMonths: core.config.audit.retentionMonths });
+  const { checkpointBucket, checkpointLockMode, retentionMonths } = core.config.audit;
+  const audit = createAuditService({
+    mongo: core.mongo,
+    clock: core.clock,
+    logger: core.logger,
+    retentionMonths,
+    hmacKey: core.secrets.auditHmacKey,
+    checkpoints: createCheckpointStore({
+      store: checkpointBucket ? core.objectStore.withBucket(checkpointBucket) : core.objectStore,
+      keys: deriveAuditKeys(core.secrets.auditHmacKey),
+      logger: core.logger,
+      lockMode: checkpointLockMode,
+      retentionMonths,
+    }),
+  });
   const staff = createStaffService({
     mongo: core.mongo,
     redis: core.redis,

@@ -67,7 +67,10 @@ export async function runAdminCommand(args: string[]): Promise<void> {
     await withPlatform('mintdesk-admin', async ({ runtime }) => {
       const result = await verifyAuditChain(runtime);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      if (!result.ok) process.exitCode = 1;
+      if (!result.ok) {
+        process.stderr.write(`audit trail does not verify: first bad seq ${result.firstBrokenSeq} (${result.reason})\n`);
+        process.exitCode = 1;
+      }
     });
     return;
   }

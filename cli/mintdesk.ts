@@ -14,7 +14,7 @@ const USAGE = `mintdesk <command>
   workers               the BullMQ workers only
   seed [--demo-staff]   load the demo catalog (idempotent); --demo-staff adds one account per role
   admin create-user --username NAME --role ROLE [--password PW] [--name "Full Name"] [--email E]
-  admin verify-audit    check the audit log's hash chain; exits 1 on the first broken link
+  admin verify-audit    check the audit trail's hashes, HMACs and signed checkpoints; exits 1 naming the first bad seq
   admin reconcile-inventory   rebuild Redis stock and household counts from Mongo
   admin rotate-vault-keys     re-wrap card data keys under VAULT_ACTIVE_KEY_ID
   config                validate the environment and list every variable

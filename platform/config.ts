@@ -71,6 +71,7 @@ export const EnvSchema = z
     MINTDESK_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'expected at least 32 characters of random secret').optional()),
     VAULT_MASTER_KEYS: z.preprocess(emptyToUndefined, z.string().regex(/^([A-Za-z0-9_-]+:[A-Za-z0-9+/=]{43,44})(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]{43,44})*$/, 'expected "keyId:base64-32-byte-key[,keyId:key...]"').optional()),
     VAULT_ACTIVE_KEY_ID: optionalString,
+    AUDIT_HMAC_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'expected at least 32 characters of random secret, kept out of the database').optional()),
 
     STAFF_IDLE_TIMEOUT_MINUTES: positiveInt(15),
     STAFF_MAX_SESSION_HOURS: positiveInt(12),
@@ -78,6 +79,9 @@ export const EnvSchema = z
     LOGIN_LOCKOUT_MINUTES: positiveInt(30),
     RESERVATION_TTL_SECONDS: positiveInt(600),
     AUDIT_RETENTION_MONTHS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(12, 'audit entries are kept at least 12 months').default(12)),
+    AUDIT_CHECKPOINT_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1440, 'at most 1440 (a day)').default(15)),
+    AUDIT_CHECKPOINT_BUCKET: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional()),
+    AUDIT_CHECKPOINT_LOCK_MODE: z.preprocess(emptyToUndefined, z.enum(['compliance', 'governance']).default('compliance')),
     SHUTDOWN_GRACE_SECONDS: positiveInt(20),
     STORE_NAME: z.preprocess(emptyToUndefined, z.string().min(2).max(60).default('Mint Store')),
     WORKER_FRAUD_CONCURRENCY: positiveInt(50),
@@ -102,9 +106,11 @@ export const EnvSchema = z
       if (!env.VAULT_ACTIVE_KEY_ID) ctx.addIssue({ code: 'custom', path: ['VAULT_ACTIVE_KEY_ID'], message: 'required when VAULT_MASTER_KEYS is set: the key id new cards are sealed with' });
       else if (!ids.includes(env.VAULT_ACTIVE_KEY_ID)) ctx.addIssue({ code: 'custom', path: ['VAULT_ACTIVE_KEY_ID'], message: `must be one of the ids in VAULT_MASTER_KEYS (${ids.join(', ')})` });
     }
+    // One leaked secret must not also forge the audit trail's anchors.
+    if (env.AUDIT_HMAC_KEY && env.AUDIT_HMAC_KEY === env.MINTDESK_SECRET) ctx.addIssue({ code: 'custom', path: ['AUDIT_HMAC_KEY'], message: 'must differ from MINTDESK_SECRET' });
     if (env.NODE_ENV === 'production') {
       // Embedded development secrets are generated and kept on disk; production must bring its own.
-      const required = ['MINTDESK_SECRET', 'VAULT_MASTER_KEYS', 'PUBLIC_BASE_URL', 'MONGODB_URI', 'REDIS_URL'] as const;
+      const required = ['MINTDESK_SECRET', 'VAULT_MASTER_KEYS', 'AUDIT_HMAC_KEY', 'PUBLIC_BASE_URL', 'MONGODB_URI', 'REDIS_URL'] as const;
       for (const key of required) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when NODE_ENV=production' });
       }
@@ -124,10 +130,10 @@ export interface Config {
   s3: { endpoint: string | undefined; region: string; bucket: string; accessKeyId: string | undefined; secretAccessKey: string | undefined; forcePathStyle: boolean };
   smtp: { url: string | undefined; from: string };
   twilio: { accountSid: string | undefined; authToken: string | undefined; phoneNumber: string | undefined; apiBaseUrl: string | undefined };
-  secrets: { appSecret: string | undefined; vaultMasterKeys: string | undefined; vaultActiveKeyId: string | undefined };
+  secrets: { appSecret: string | undefined; vaultMasterKeys: string | undefined; vaultActiveKeyId: string | undefined; auditHmacKey: string | undefined };
   staff: { idleTimeoutMinutes: number; maxSessionHours: number; lockoutThreshold: number; lockoutMinutes: number };
   checkout: { reservationTtlSeconds: number };
-  audit: { retentionMonths: number };
+  audit: { retentionMonths: number; checkpointMinutes: number; checkpointBucket: string | undefined; checkpointLockMode: Env['AUDIT_CHECKPOINT_LOCK_MODE'] };
   shutdownGraceSeconds: number;
   ivr: { requestBudgetMs: number };
   storeName: string;
@@ -170,7 +176,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     },
     smtp: { url: env.SMTP_URL, from: env.MAIL_FROM },
     twilio: { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN, phoneNumber: env.TWILIO_PHONE_NUMBER, apiBaseUrl: env.TWILIO_API_BASE_URL },
-    secrets: { appSecret: env.MINTDESK_SECRET, vaultMasterKeys: env.VAULT_MASTER_KEYS, vaultActiveKeyId: env.VAULT_ACTIVE_KEY_ID },
+    secrets: { appSecret: env.MINTDESK_SECRET, vaultMasterKeys: env.VAULT_MASTER_KEYS, vaultActiveKeyId: env.VAULT_ACTIVE_KEY_ID, auditHmacKey: env.AUDIT_HMAC_KEY },
     staff: {
       idleTimeoutMinutes: env.STAFF_IDLE_TIMEOUT_MINUTES,
       maxSessionHours: env.STAFF_MAX_SESSION_HOURS,
@@ -178,7 +184,12 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
       lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,
     },
     checkout: { reservationTtlSeconds: env.RESERVATION_TTL_SECONDS },
-    audit: { retentionMonths: env.AUDIT_RETENTION_MONTHS },
+    audit: {
+      retentionMonths: env.AUDIT_RETENTION_MONTHS,
+      checkpointMinutes: env.AUDIT_CHECKPOINT_MINUTES,
+      checkpointBucket: env.AUDIT_CHECKPOINT_BUCKET,
+      checkpointLockMode: env.AUDIT_CHECKPOINT_LOCK_MODE,
+    },
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     storeName: env.STORE_NAME,
     workers: { fraudConcurrency: env.WORKER_FRAUD_CONCURRENCY, paymentConcurrency: env.WORKER_PAYMENT_CONCURRENCY, emailRatePerSecond: env.EMAIL_RATE_PER_SECOND },
@@ -213,12 +224,16 @@ export const CONFIG_DOC: { variable: string; default: string; meaning: string }[
   { variable: 'TWILIO_API_BASE_URL', default: 'https://api.twilio.com', meaning: 'only for pointing the Twilio client at a local stand-in' },
   { variable: 'MINTDESK_SECRET', default: '(generated into .data in development)', meaning: 'HMAC secret for tokens, signed links and keyed hashes (32+ chars)' },
   { variable: 'VAULT_MASTER_KEYS / VAULT_ACTIVE_KEY_ID', default: '(generated into .data in development)', meaning: 'card vault master keys "id:base64,..." and the id used to seal new cards' },
+  { variable: 'AUDIT_HMAC_KEY', default: '(generated into .data in development)', meaning: 'key of the audit trail\'s HMACs and signed checkpoints (32+ chars, distinct from MINTDESK_SECRET; never stored in the database)' },
   { variable: 'STAFF_IDLE_TIMEOUT_MINUTES', default: '15', meaning: 'staff session idle timeout' },
   { variable: 'STAFF_MAX_SESSION_HOURS', default: '12', meaning: 'staff session absolute lifetime' },
   { variable: 'LOGIN_LOCKOUT_THRESHOLD', default: '6', meaning: 'failed staff logons before lockout' },
   { variable: 'LOGIN_LOCKOUT_MINUTES', default: '30', meaning: 'lockout duration' },
   { variable: 'RESERVATION_TTL_SECONDS', default: '600', meaning: 'how long a cart reservation holds stock' },
   { variable: 'AUDIT_RETENTION_MONTHS', default: '12', meaning: 'minimum audit retention (at least 12)' },
+  { variable: 'AUDIT_CHECKPOINT_MINUTES', default: '15', meaning: 'how often the workers write a signed checkpoint of the audit head to S3 and the log' },
+  { variable: 'AUDIT_CHECKPOINT_BUCKET', default: '(S3_BUCKET)', meaning: 'bucket for audit checkpoints; in production one created with object lock' },
+  { variable: 'AUDIT_CHECKPOINT_LOCK_MODE', default: 'compliance', meaning: 'object-lock mode of checkpoints where the bucket has object lock: compliance or governance' },
   { variable: 'SHUTDOWN_GRACE_SECONDS', default: '20', meaning: 'time allowed for in-flight work on SIGTERM' },
   { variable: 'STORE_NAME', default: 'Mint Store', meaning: 'store name in emails' },
   { variable: 'WORKER_FRAUD_CONCURRENCY', default: '50', meaning: 'fraud checks one workers process runs at once' },

@@ -3,6 +3,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -15,10 +16,26 @@ import { ServiceUnavailableError } from './errors.ts';
  * The one S3 module. Recordings, screen captures and purge evidence build on it, so bucket and
  * key handling, ranges and error mapping live here once.
  */
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /**
+   * Write only if no object has this key (S3 conditional write). Resolves `false` when one exists.
+   * Stores that ignore the condition (s3rver) are covered by a HEAD first, which suffices for one writer.
+   */
+  ifAbsent?: boolean;
+  /** Object-lock retention; only for buckets whose `objectLock()` says enabled. */
+  retention?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; until: Date };
+}
+
 export interface ObjectStore {
   bucket: string;
   ensureBucket(): Promise<void>;
-  put(key: string, body: Buffer | string | Readable, options?: { contentType?: string; metadata?: Record<string, string> }): Promise<void>;
+  /** The same client on another bucket (e.g. a dedicated object-locked one). */
+  withBucket(bucket: string): ObjectStore;
+  /** Whether the bucket has S3 Object Lock enabled; false where the store does not implement it. */
+  objectLock(): Promise<{ enabled: boolean; reason?: string }>;
+  put(key: string, body: Buffer | string | Readable, options?: PutOptions): Promise<boolean>;
   get(key: string, range?: { start: number; end?: number }): Promise<{ body: Readable; contentLength: number; contentType: string | undefined; contentRange: string | undefined }>;
   head(key: string): Promise<{ contentLength: number; contentType: string | undefined; metadata: Record<string, string> } | undefined>;
   delete(key: string): Promise<void>;
@@ -38,8 +55,40 @@ export function createObjectStore({ client, bucket }: { client: S3Client; bucket
         });
       }
     },
+    withBucket(other) {
+      return createObjectStore({ client, bucket: other });
+    },
+    async objectLock() {
+      try {
+        const result = await client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+        const enabled = result.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+        return enabled ? { enabled } : { enabled, reason: 'object lock is not enabled on the bucket' };
+      } catch (error) {
+        const name = (error as { name?: string }).name ?? 'error';
+        // AWS and MinIO answer ObjectLockConfigurationNotFoundError for a bucket created without lock; s3rver NotImplemented.
+        return { enabled: false, reason: name === 'NotImplemented' ? 'the object store does not implement object lock' : `${name}: ${(error as Error).message}` };
+      }
+    },
     async put(key, body, options = {}) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, Metadata: options.metadata }));
+      if (options.ifAbsent && (await store.head(key))) return false;
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: options.contentType,
+            Metadata: options.metadata,
+            ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}),
+            ...(options.retention ? { ObjectLockMode: options.retention.mode, ObjectLockRetainUntilDate: options.retention.until } : {}),
+          }),
+        );
+        return true;
+      } catch (error) {
+        const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (options.ifAbsent && (name === 'PreconditionFailed' || $metadata?.httpStatusCode === 412)) return false;
+        throw error;
+      }
     },
     async get(key, range) {
       const result = await client.send(

@@ -21,7 +21,7 @@ export const QueuePayloads = {
   // Without releaseSku and runId it is a program's scheduled tick, which finds the due releases itself.
   'subscription-generate': z.strictObject({ programId: z.string().min(1), releaseSku: z.string().min(1).optional(), runId: z.string().min(1).optional() }),
   'subscription-notice': z.strictObject({ programId: z.string().min(1), releaseSku: z.string().min(1) }),
-  maintenance: z.strictObject({ task: z.enum(['expire-reservations', 'relay-outbox', 'purge-expired']) }),
+  maintenance: z.strictObject({ task: z.enum(['expire-reservations', 'relay-outbox', 'purge-expired', 'audit-checkpoint']) }),
 } as const;
 
 export type QueueName = keyof typeof QueuePayloads;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { AuditActor, AuditDetails, AuditOutcome, AuditResource } from './schema.ts';
 
 /**
@@ -26,9 +26,9 @@ export interface ChainFields {
   prevHash: string;
 }
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-function canonicalJson(value: Json): string {
+export function canonicalJson(value: Json): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value).sort();
@@ -56,6 +56,32 @@ export function canonicalEntry(fields: ChainFields): string {
 
 export function entryHash(fields: ChainFields): string {
   return createHash('sha256').update(canonicalEntry(fields)).digest('hex');
+}
+
+/**
+ * The keyed anchor of each entry. The plain hash chain shows an edit only to someone who holds a
+ * copy of a later hash: whoever can write the collection can edit an entry and re-hash every entry
+ * after it. The MAC of each entry's hash is keyed with AUDIT_HMAC_KEY, which the database never
+ * holds, so a rewritten entry's MAC cannot be recomputed. Separate keys are derived for entries
+ * and for checkpoints so that one kind of value can never be passed off as the other.
+ */
+export interface AuditKeys {
+  entryKey: Buffer;
+  checkpointKey: Buffer;
+}
+
+export function deriveAuditKeys(auditHmacKey: string): AuditKeys {
+  const derive = (label: string) => Buffer.from(hkdfSync('sha256', Buffer.from(auditHmacKey, 'utf8'), Buffer.from('mintdesk-audit'), Buffer.from(label), 32));
+  return { entryKey: derive('audit-entry-mac-v1'), checkpointKey: derive('audit-checkpoint-v1') };
+}
+
+export function entryMac(keys: AuditKeys, hash: string): string {
+  return createHmac('sha256', keys.entryKey).update(hash).digest('hex');
+}
+
+export function macMatches(expected: string, actual: string | null | undefined): boolean {
+  if (typeof actual !== 'string' || actual.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(actual));
 }
 
 /**

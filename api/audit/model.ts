@@ -13,6 +13,8 @@ export interface AuditEntryDoc {
   details?: AuditDetails | null;
   prevHash: string;
   hash: string;
+  /** HMAC-SHA256 of hash under a key derived from AUDIT_HMAC_KEY (chain.ts). */
+  mac?: string | null;
 }
 
 const auditEntrySchema: Schema = new Schema(
@@ -35,6 +37,7 @@ const auditEntrySchema: Schema = new Schema(
     details: { type: Schema.Types.Mixed },
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
+    mac: { type: String },
   },
   // minimize off: an empty object inside details must read back exactly as it was hashed.
   { collection: 'audit_entries', versionKey: false, minimize: false, strict: 'throw' },

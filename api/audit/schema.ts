@@ -38,6 +38,8 @@ export interface AuditEntryView {
   details: AuditDetails | null;
   prevHash: string;
   hash: string;
+  /** HMAC of the hash under AUDIT_HMAC_KEY (null on entries written before the trail was anchored). */
+  mac: string | null;
 }
 
 export const auditActionSchema = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'expected a dotted action such as customer.read');
@@ -76,8 +78,20 @@ export interface ChainVerification {
   checked: number;
   firstSeq?: number;
   lastSeq?: number;
-  /** Hash of the newest entry: keep it outside the database to detect a rewrite of the tail. */
+  /** Hash of the newest entry. */
   headHash?: string;
   firstBrokenSeq?: number;
-  reason?: 'hash_mismatch' | 'missing_seq' | 'broken_link' | 'unanchored_start';
+  reason?: 'hash_mismatch' | 'mac_missing' | 'mac_mismatch' | 'missing_seq' | 'broken_link' | 'unanchored_start' | 'checkpoint_mismatch' | 'checkpoint_invalid' | 'truncated';
+  /** The signed checkpoints of the head (S3) the trail was checked against. */
+  checkpoints?: { checked: number; latestSeq?: number; latestAt?: string };
+}
+
+export interface AuditCheckpointResult {
+  /** False when the head has not moved since the last checkpoint, or verification failed. */
+  written: boolean;
+  seq?: number;
+  key?: string;
+  lock?: 'COMPLIANCE' | 'GOVERNANCE' | 'none';
+  /** Set when the chain since the last checkpoint does not verify: nothing was signed. */
+  withheld?: { firstBrokenSeq?: number; reason?: ChainVerification['reason'] };
 }

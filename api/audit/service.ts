@@ -3,19 +3,21 @@ import type { Clock } from '../../platform/clock.ts';
 import { BusinessRuleError, ServiceUnavailableError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Principal } from '../http/principal.ts';
-import { entryHash, GENESIS_HASH, normaliseDetails, type ChainFields } from './chain.ts';
+import { deriveAuditKeys, entryHash, entryMac, GENESIS_HASH, normaliseDetails, type ChainFields } from './chain.ts';
+import { signCheckpoint, type AuditCheckpoint, type CheckpointStore } from './checkpoints.ts';
 import { auditModel, type AuditEntryDoc } from './model.ts';
 import {
   auditActionSchema,
   auditResourceTypeSchema,
   type AuditActor,
+  type AuditCheckpointResult,
   type AuditEntryView,
   type AuditOutcome,
   type AuditPage,
   type AuditQuery,
   type ChainVerification,
 } from './schema.ts';
-import { PURGE_ACTION, verifyChainOf } from './verify.ts';
+import { PURGE_ACTION, verifyChainOf, verifySinceCheckpoint } from './verify.ts';
 
 /**
  * The audit trail (PIA E/F): who did what to which record, append-only and tamper-evident.
@@ -28,6 +30,10 @@ import { PURGE_ACTION, verifyChainOf } from './verify.ts';
  *
  * There is deliberately no update or delete path except `purgeOlderThan`, which only removes a
  * prefix older than the retention period and records that it did (see verify.ts).
+ *
+ * Anchors (chain.ts, checkpoints.ts): each entry carries an HMAC of its hash under
+ * AUDIT_HMAC_KEY, which the database never holds, and `checkpoint()` (run by the workers'
+ * maintenance loop) signs the head into S3 and the log, where the application cannot rewrite it.
  */
 export interface AuditRecordInput {
   actor: Principal;
@@ -46,7 +52,13 @@ export interface AuditService {
   record(input: AuditRecordInput): Promise<{ seq: number; hash: string }>;
   /** Newest first, filtered and paginated. Callers audit the read themselves (the route does). */
   query(query: AuditQuery): Promise<AuditPage>;
+  /** Checks hashes, links and MACs of every entry, and the entries against every signed checkpoint. */
   verifyChain(): Promise<ChainVerification>;
+  /**
+   * Signs the current head into the checkpoint store and the log, after verifying the entries
+   * since the previous checkpoint; writes nothing when the head has not moved or does not verify.
+   */
+  checkpoint(): Promise<AuditCheckpointResult>;
   /**
    * Deletes entries older than `before`, refusing any date younger than the retention period.
    * The newest entry is always kept. Records an `audit.purge` entry that anchors the oldest kept
@@ -63,6 +75,10 @@ export interface AuditServiceDeps {
   logger: Logger;
   /** Minimum retention (config.audit.retentionMonths); default 12. */
   retentionMonths?: number;
+  /** AUDIT_HMAC_KEY (secrets.auditHmacKey): keys the entry MACs and checkpoint signatures. */
+  hmacKey: string;
+  /** Where signed checkpoints of the head go (S3); without it verifyChain checks MACs only. */
+  checkpoints?: CheckpointStore;
 }
 
 const MAX_APPEND_ATTEMPTS = 100;
@@ -99,6 +115,7 @@ export function toAuditView(doc: AuditEntryDoc): AuditEntryView {
     details: doc.details ?? null,
     prevHash: doc.prevHash,
     hash: doc.hash,
+    mac: doc.mac ?? null,
   };
 }
 
@@ -107,7 +124,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function createAuditService(deps: AuditServiceDeps): AuditService {
   const { clock, logger } = deps;
   const retentionMonths = deps.retentionMonths ?? 12;
+  const keys = deriveAuditKeys(deps.hmacKey);
   const Entries = auditModel(deps.mongo);
+  /** The last checkpoint this process wrote or read: the next one verifies only the entries after it. */
+  let lastCheckpoint: Pick<AuditCheckpoint, 'seq' | 'hash'> | undefined;
   // The unique index on seq must exist before the first append, or concurrent appends could both win.
   let indexes: Promise<unknown> | undefined;
   const ready = () => (indexes ??= Entries.init().catch((error: unknown) => {
@@ -139,6 +159,7 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
         outcome: chained.outcome,
         prevHash: chained.prevHash,
         hash,
+        mac: entryMac(keys, hash),
       };
       if (chained.ip) doc.ip = chained.ip;
       if (chained.details) doc.details = chained.details;
@@ -212,8 +233,40 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
       return { entries: docs.map(toAuditView), page: query.page, pageSize: query.pageSize, total };
     },
 
-    verifyChain() {
-      return verifyChainOf(Entries);
+    async verifyChain() {
+      const checkpoints = deps.checkpoints ? await deps.checkpoints.list() : undefined;
+      return verifyChainOf(Entries, { keys, ...(checkpoints ? { checkpoints } : {}) });
+    },
+
+    async checkpoint() {
+      const store = deps.checkpoints;
+      if (!store) return { written: false };
+      const head = await Entries.findOne({}).sort({ seq: -1 }).lean<AuditEntryDoc>();
+      if (!head) return { written: false };
+      if (!lastCheckpoint) {
+        const latest = await store.latest();
+        if (latest && 'checkpoint' in latest) lastCheckpoint = latest.checkpoint;
+        else if (latest) logger.error({ key: latest.key, problem: latest.problem }, 'the newest audit checkpoint cannot be trusted; verifying the whole trail');
+      }
+      if (lastCheckpoint && lastCheckpoint.seq === head.seq && lastCheckpoint.hash === head.hash) return { written: false, seq: head.seq };
+      const oldest = await Entries.findOne({}, { seq: 1 }).sort({ seq: 1 }).lean<Pick<AuditEntryDoc, 'seq'>>();
+      // From the last checkpoint when it is still in the trail; after a purge past it, the whole trail.
+      const check =
+        lastCheckpoint && oldest && lastCheckpoint.seq >= oldest.seq
+          ? await verifySinceCheckpoint(Entries, keys, lastCheckpoint)
+          : await verifyChainOf(Entries, { keys });
+      // The walk covered the head, so a verified head has its MAC; the second test is for the type.
+      if (!check.ok || !head.mac) {
+        const withheld = { ...(check.firstBrokenSeq !== undefined ? { firstBrokenSeq: check.firstBrokenSeq } : {}), ...(check.reason ? { reason: check.reason } : {}) };
+        logger.error({ ...withheld, headSeq: head.seq }, 'audit trail does not verify since the last checkpoint; no checkpoint signed');
+        return { written: false, withheld };
+      }
+      const checkpoint = signCheckpoint(keys, { seq: head.seq, hash: head.hash, mac: head.mac, headAt: head.at.toISOString(), at: clock().toISOString() });
+      // The log line first: it is the second copy, and still one if S3 is down.
+      logger.info({ auditCheckpoint: checkpoint }, 'audit checkpoint');
+      const { written, key, lock } = await store.write(checkpoint);
+      lastCheckpoint = checkpoint;
+      return { written, seq: checkpoint.seq, key, lock };
     },
 
     retentionCutoff() {

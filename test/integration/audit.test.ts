@@ -1,13 +1,39 @@
 import { expect } from 'chai';
+import type { Document, WithId } from 'mongodb';
+import { deriveAuditKeys, entryHash, entryMac, type ChainFields } from '../../api/audit/chain.ts';
+import { checkpointKey, createCheckpointStore, signCheckpoint } from '../../api/audit/checkpoints.ts';
 import { createAuditService } from '../../api/audit/service.ts';
 import { verifyAuditChain } from '../../api/audit/verify.ts';
 import type { Principal } from '../../api/http/principal.ts';
 import { api } from '../support/http.ts';
-import { createTestContext, testLogger, type TestContext } from '../support/infra.ts';
+import { capturedLogLines, createTestContext, testLogger, type TestContext } from '../support/infra.ts';
 import { createStaffUser, loginStaff, MINUTE, movableClock, type TestStaffUser } from '../support/staff-sessions.ts';
 
 const system: Principal = { type: 'system', component: 'audit-test' };
 const entries = (ctx: TestContext) => ctx.services.core.mongo.collection('audit_entries');
+
+/**
+ * What someone with write access to the database (and not to AUDIT_HMAC_KEY) can do: edit an entry,
+ * then recompute the plain SHA-256 hash and link of it and of every entry after it, so that the
+ * hash chain alone is consistent again. With `macKey`, the same attacker also holds the key.
+ */
+async function rewriteHistory(ctx: TestContext, seq: number, edit: (doc: WithId<Document>) => void, macKey?: string): Promise<void> {
+  const later = await entries(ctx).find({ seq: { $gte: seq } }).sort({ seq: 1 }).toArray();
+  let prevHash = later[0]!.prevHash as string;
+  for (const doc of later) {
+    if (doc.seq === seq) edit(doc);
+    doc.prevHash = prevHash;
+    doc.hash = entryHash(doc as unknown as ChainFields);
+    if (macKey) doc.mac = entryMac(deriveAuditKeys(macKey), doc.hash as string);
+    await entries(ctx).replaceOne({ _id: doc._id }, doc);
+    prevHash = doc.hash as string;
+  }
+}
+
+async function restore(ctx: TestContext, originals: WithId<Document>[]): Promise<void> {
+  await entries(ctx).deleteMany({ seq: { $gte: originals[0]!.seq } });
+  await entries(ctx).insertMany(originals);
+}
 
 describe('audit trail', function () {
   this.timeout(300_000);
@@ -111,7 +137,8 @@ describe('audit trail', function () {
     });
 
     it('offers no way to change the trail', async () => {
-      expect(Object.keys(ctx.services.audit).sort()).to.deep.equal(['purgeOlderThan', 'query', 'record', 'retentionCutoff', 'verifyChain']);
+      // checkpoint() only signs the head into S3 and the log; it never writes the trail.
+      expect(Object.keys(ctx.services.audit).sort()).to.deep.equal(['checkpoint', 'purgeOlderThan', 'query', 'record', 'retentionCutoff', 'verifyChain']);
       for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
         const response = await api(ctx.baseUrl, method, '/api/staff/audit', { token: auditorToken, ...(method === 'DELETE' ? {} : { body: {} }) });
         expect(response.status, method).to.equal(404);
@@ -160,13 +187,21 @@ describe('audit trail', function () {
       await entries(ctx).updateOne({ seq: 7 }, { $set: { outcome: 'success' } });
     });
 
-    it('notices an edited entry whose hash was recomputed, at the next link', async () => {
+    it('notices an edited entry whose hash was recomputed: its MAC no longer matches', async () => {
       const { entryHash } = await import('../../api/audit/chain.ts');
       const original = (await entries(ctx).findOne({ seq: 5 }))!;
       const forged = { ...original, action: 'customer.list' } as unknown as Parameters<typeof entryHash>[0];
       await entries(ctx).updateOne({ seq: 5 }, { $set: { action: 'customer.list', hash: entryHash(forged) } });
-      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: 6, reason: 'broken_link' });
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: 5, reason: 'mac_mismatch' });
       await entries(ctx).updateOne({ seq: 5 }, { $set: { action: original.action, hash: original.hash } });
+      expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
+    });
+
+    it('refuses an entry whose MAC was removed', async () => {
+      const original = (await entries(ctx).findOne({ seq: 8 }))!;
+      await entries(ctx).updateOne({ seq: 8 }, { $unset: { mac: '' } });
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: 8, reason: 'mac_missing' });
+      await entries(ctx).updateOne({ seq: 8 }, { $set: { mac: original.mac } });
       expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
     });
 
@@ -190,7 +225,7 @@ describe('audit trail', function () {
       const before = await entries(ctx).countDocuments();
       // A second service on the same database stands in for another API process: its appends race
       // with the first one's through the unique index on seq.
-      const other = createAuditService({ mongo: ctx.services.core.mongo, clock: () => new Date(), logger: testLogger() });
+      const other = createAuditService({ mongo: ctx.services.core.mongo, clock: () => new Date(), logger: testLogger(), hmacKey: ctx.services.core.secrets.auditHmacKey });
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, i) =>
           (i % 2 ? other : ctx.services.audit).record({ actor: system, action: 'order.read', resource: { type: 'order', id: `o${i}` }, outcome: 'success' }),
@@ -222,6 +257,102 @@ describe('audit trail', function () {
     });
   });
 
+  describe('anchors: entry MACs and signed checkpoints outside the database', () => {
+    let ctx: TestContext;
+    let csr: TestStaffUser;
+    before(async () => {
+      ctx = await createTestContext();
+      csr = await createStaffUser(ctx, 'csr');
+    });
+    after(async () => ctx?.close());
+
+    const checkpointObjects = async () => (await ctx.services.core.objectStore.list('audit-checkpoints/')).map((o) => o.key).sort();
+
+    it('signs the head into S3 and the log, says which S3 protection it got, and writes each seq once', async () => {
+      const logFrom = capturedLogLines.length;
+      for (let i = 0; i < 3; i += 1) await ctx.services.audit.record({ actor: system, action: 'customer.read', resource: { type: 'customer', id: `a${i}` }, outcome: 'success' });
+      const head = (await entries(ctx).find({}).sort({ seq: -1 }).limit(1).toArray())[0]!;
+      const first = await ctx.services.audit.checkpoint();
+      // s3rver has no object lock: the checkpoint is a write-once key, and the log says so.
+      expect(first).to.deep.include({ written: true, seq: head.seq, key: checkpointKey(head.seq as number), lock: 'none' });
+      const logged = capturedLogLines.slice(logFrom);
+      expect(logged.some((line) => line.includes('no S3 object lock'))).to.equal(true);
+      const logLine = logged.map((line) => JSON.parse(line) as { msg: string; auditCheckpoint?: { seq: number; hash: string; signature: string } }).find((line) => line.msg === 'audit checkpoint');
+      expect(logLine?.auditCheckpoint).to.deep.include({ seq: head.seq, hash: head.hash });
+      expect(logLine!.auditCheckpoint!.signature).to.match(/^[0-9a-f]{64}$/);
+
+      expect(await checkpointObjects()).to.deep.equal([checkpointKey(head.seq as number)]);
+      expect(await ctx.services.audit.checkpoint(), 'nothing new: nothing written').to.deep.equal({ written: false, seq: head.seq });
+
+      // Write-once: a second checkpoint of the same seq leaves the first untouched.
+      const store = createCheckpointStore({ store: ctx.services.core.objectStore, keys: deriveAuditKeys(ctx.services.core.secrets.auditHmacKey), logger: testLogger(), lockMode: 'compliance', retentionMonths: 12 });
+      const [stored] = await store.list();
+      const again = signCheckpoint(deriveAuditKeys(ctx.services.core.secrets.auditHmacKey), { seq: head.seq as number, hash: head.hash as string, mac: head.mac as string, headAt: new Date(0).toISOString(), at: new Date(0).toISOString() });
+      expect((await store.write(again)).written).to.equal(false);
+      expect(await store.list()).to.deep.equal([stored]);
+
+      const verified = await ctx.services.audit.verifyChain();
+      expect(verified).to.deep.include({ ok: true, lastSeq: head.seq });
+      expect(verified.checkpoints).to.deep.include({ checked: 1, latestSeq: head.seq });
+    });
+
+    it('catches a failed logon turned into a success by someone with database access, at its seq', async () => {
+      const failed = await api(ctx.baseUrl, 'POST', '/api/staff/login', { body: { username: csr.username, password: 'not the password' } });
+      expect(failed.status).to.equal(401);
+      const [failure] = (await ctx.services.audit.query({ action: 'staff.login', outcome: 'failure', resourceId: csr.id, page: 1, pageSize: 1 })).entries;
+      for (let i = 0; i < 3; i += 1) await ctx.services.audit.record({ actor: system, action: 'customer.read', resource: { type: 'customer', id: `b${i}` }, outcome: 'success' });
+      const checkpointed = await ctx.services.audit.checkpoint();
+      expect(checkpointed.written).to.equal(true);
+      for (let i = 0; i < 2; i += 1) await ctx.services.audit.record({ actor: system, action: 'customer.read', resource: { type: 'customer', id: `c${i}` }, outcome: 'success' });
+      expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
+
+      const k = failure!.seq;
+      const originals = await entries(ctx).find({ seq: { $gte: k } }).sort({ seq: 1 }).toArray();
+      const forgeLogon = (doc: WithId<Document>) => {
+        doc.outcome = 'success';
+        doc.details = { sessionId: '000000000000000000000000', secondFactor: false };
+      };
+      await rewriteHistory(ctx, k, forgeLogon);
+      // The plain hash chain is consistent again, which is all the unkeyed trail used to check.
+      const rewritten = await entries(ctx).find({ seq: { $gte: k } }).sort({ seq: 1 }).toArray();
+      for (const doc of rewritten) expect(entryHash(doc as unknown as ChainFields)).to.equal(doc.hash);
+
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: k, reason: 'mac_mismatch' });
+      expect(await verifyAuditChain(ctx.runtime)).to.deep.include({ ok: false, firstBrokenSeq: k });
+      // And the checkpoint job refuses to sign the rewritten head.
+      const objects = await checkpointObjects();
+      const withheld = await ctx.services.audit.checkpoint();
+      expect(withheld.written).to.equal(false);
+      expect(withheld.withheld).to.deep.include({ firstBrokenSeq: checkpointed.seq, reason: 'mac_mismatch' });
+      expect(await checkpointObjects()).to.deep.equal(objects);
+
+      // An attacker who also stole AUDIT_HMAC_KEY recomputes the MACs too: the checkpoint in S3 still disagrees.
+      await restore(ctx, originals);
+      await rewriteHistory(ctx, k, forgeLogon, ctx.services.core.secrets.auditHmacKey);
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: checkpointed.seq, reason: 'checkpoint_mismatch' });
+
+      await restore(ctx, originals);
+      expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
+    });
+
+    it('notices the newest entries deleted back past a checkpoint, and a forged checkpoint object', async () => {
+      const latest = (await ctx.services.audit.verifyChain()).checkpoints!.latestSeq!;
+      const originals = await entries(ctx).find({ seq: { $gte: latest } }).sort({ seq: 1 }).toArray();
+      await entries(ctx).deleteMany({ seq: { $gte: latest } });
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: latest, reason: 'truncated' });
+      await restore(ctx, originals);
+      expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
+
+      // A checkpoint that someone with S3 access (but not the key) wrote.
+      const head = (await entries(ctx).find({}).sort({ seq: -1 }).limit(1).toArray())[0]!;
+      const forged = signCheckpoint(deriveAuditKeys('a key that is not the audit key, 32+ chars'), { seq: head.seq as number, hash: head.hash as string, mac: head.mac as string, headAt: new Date().toISOString(), at: new Date().toISOString() });
+      await ctx.services.core.objectStore.put(checkpointKey(head.seq as number), JSON.stringify(forged));
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: head.seq, reason: 'checkpoint_invalid' });
+      await ctx.services.core.objectStore.delete(checkpointKey(head.seq as number));
+      expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
+    });
+  });
+
   describe('retention', () => {
     let ctx: TestContext;
     const time = movableClock(Date.parse('2031-01-10T12:00:00Z'));
@@ -238,6 +369,9 @@ describe('audit trail', function () {
       time.set(Date.parse('2032-03-01T00:00:00Z'));
       await record('new-0');
 
+      // A signed checkpoint of the head (seq 9) before the purge.
+      expect(await ctx.services.audit.checkpoint()).to.deep.include({ written: true, seq: 9 });
+
       // 12 months before 2032-03-01 is 2031-03-01: entries from June 2031 must stay.
       expect(ctx.services.audit.retentionCutoff().toISOString()).to.equal('2031-03-01T00:00:00.000Z');
       let refused: { code?: string } | undefined;
@@ -251,6 +385,9 @@ describe('audit trail', function () {
       expect(await entries(ctx).countDocuments({ 'resource.id': /^mid-/ })).to.equal(3);
       const verified = await ctx.services.audit.verifyChain();
       expect(verified).to.deep.include({ ok: true, checked: 5, firstSeq: 6, lastSeq: 10 });
+      expect(verified.checkpoints).to.deep.include({ checked: 1, latestSeq: 9 });
+      // The checkpoint job picks up from its last checkpoint and signs the purge marker.
+      expect(await ctx.services.audit.checkpoint()).to.deep.include({ written: true, seq: 10 });
       const [marker] = (await ctx.services.audit.query({ action: 'audit.purge', page: 1, pageSize: 1 })).entries;
       expect(marker!.details).to.deep.include({ purgedCount: 5, firstKeptSeq: 6, purgedFromSeq: 1 });
 
@@ -272,7 +409,17 @@ describe('audit trail', function () {
       expect(purge.purged).to.equal(4);
       expect(purge.firstKeptSeq).to.equal(10);
       const verified = await ctx.services.audit.verifyChain();
+      // Checkpoints of purged entries (seq 9) are skipped; the one of seq 10 still binds.
       expect(verified).to.deep.include({ ok: true, firstSeq: 10, lastSeq: 11, checked: 2 });
+      expect(verified.checkpoints).to.deep.include({ checked: 2, latestSeq: 10 });
+      expect(await ctx.services.audit.checkpoint()).to.deep.include({ written: true, seq: 11 });
+
+      // A rewrite of the kept entries after the purge is still caught at its seq.
+      const originals = await entries(ctx).find({ seq: { $gte: 10 } }).sort({ seq: 1 }).toArray();
+      await rewriteHistory(ctx, 10, (doc) => void (doc.details = { ...(doc.details as object), purgedCount: 1 }));
+      expect(await ctx.services.audit.verifyChain()).to.deep.include({ ok: false, firstBrokenSeq: 10, reason: 'mac_mismatch' });
+      await restore(ctx, originals);
+      expect((await ctx.services.audit.verifyChain()).ok).to.equal(true);
     });
   });
 });

@@ -5,8 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
+import { entryHash, type ChainFields } from '../../api/audit/chain.ts';
 import { freePort } from '../../platform/embedded/net.ts';
-import { sharedInfrastructure, uniqueName } from '../support/infra.ts';
+import { createTestContext, sharedInfrastructure, uniqueName, type TestContext } from '../support/infra.ts';
 
 const BIN = join(process.cwd(), 'bin/mintdesk.js');
 
@@ -88,5 +89,72 @@ describe('cli: the mintdesk command', function () {
     // Nothing else listens: PORT is the API process's.
     expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false)).to.equal(false);
     await stopsCleanly(ws, wsPort);
+  });
+
+  describe('admin verify-audit', () => {
+    let ctx: TestContext;
+    before(async () => {
+      ctx = await createTestContext();
+    });
+    after(async () => ctx?.close());
+
+    /** The CLI pointed at the test context's database, bucket and secrets. */
+    const cliEnv = (): Record<string, string> => {
+      const { infrastructure } = ctx;
+      const { secrets } = ctx.services.core;
+      return {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        MINTDESK_DATA_DIR: mkdtempSync(join(tmpdir(), 'mintdesk-cli-')),
+        MONGODB_URI: infrastructure.mongoUri,
+        MONGODB_DB: ctx.dbName,
+        REDIS_URL: infrastructure.redisUrl,
+        REDIS_PREFIX: ctx.redisPrefix,
+        S3_ENDPOINT: infrastructure.s3.endpoint!,
+        S3_ACCESS_KEY_ID: infrastructure.s3.accessKeyId!,
+        S3_SECRET_ACCESS_KEY: infrastructure.s3.secretAccessKey!,
+        S3_BUCKET: ctx.services.core.objectStore.bucket,
+        SMTP_URL: infrastructure.smtpUrl,
+        MINTDESK_SECRET: secrets.appSecret,
+        VAULT_MASTER_KEYS: secrets.vaultMasterKeys,
+        VAULT_ACTIVE_KEY_ID: secrets.vaultActiveKeyId,
+        AUDIT_HMAC_KEY: secrets.auditHmacKey,
+      };
+    };
+    const verify = async (env: Record<string, string>) => {
+      const { child, output } = run(['admin', 'verify-audit'], env);
+      const [code] = await once(child, 'exit');
+      return { code: code as number, output: output() };
+    };
+
+    it('passes a clean trail, and names the first bad seq of a history rewritten in the database', async () => {
+      const system = { type: 'system', component: 'cli-test' } as const;
+      for (let i = 0; i < 6; i += 1) await ctx.services.audit.record({ actor: system, action: 'staff.login', resource: { type: 'staff_user', id: `u${i}` }, outcome: i === 2 ? 'failure' : 'success' });
+      expect((await ctx.services.audit.checkpoint()).written).to.equal(true);
+      const env = cliEnv();
+
+      const clean = await verify(env);
+      expect(clean.code, clean.output).to.equal(0);
+      expect(clean.output).to.match(/"ok": true/).and.match(/"latestSeq": 6/);
+
+      // Turn the failed logon (seq 3) into a success and re-hash every entry after it.
+      const entries = ctx.services.core.mongo.collection('audit_entries');
+      let prevHash = (await entries.findOne({ seq: 3 }))!.prevHash as string;
+      for (const doc of await entries.find({ seq: { $gte: 3 } }).sort({ seq: 1 }).toArray()) {
+        if (doc.seq === 3) doc.outcome = 'success';
+        doc.prevHash = prevHash;
+        doc.hash = entryHash(doc as unknown as ChainFields);
+        await entries.replaceOne({ _id: doc._id }, doc);
+        prevHash = doc.hash as string;
+      }
+      const tampered = await verify(env);
+      expect(tampered.code, tampered.output).to.equal(1);
+      expect(tampered.output).to.contain('first bad seq 3 (mac_mismatch)');
+
+      // With another key nothing is vouched for: the checkpoint's signature fails first.
+      const wrongKey = await verify({ ...env, AUDIT_HMAC_KEY: 'x'.repeat(40) });
+      expect(wrongKey.code).to.equal(1);
+      expect(wrongKey.output).to.contain('first bad seq 6 (checkpoint_invalid)');
+    });
   });
 });

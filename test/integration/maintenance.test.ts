@@ -185,4 +185,21 @@ describe('maintenance: outbox relay, reservation expiry, purges, stock reconcile
       await worker.close();
     }
   });
+
+  it('signs an audit checkpoint on its schedule, only when the head moved', async () => {
+    await ctx.services.audit.record({ actor: { type: 'system', component: 'maintenance-test' }, action: 'customer.read', resource: { type: 'customer', id: 'x' }, outcome: 'success' });
+    const loop = startMaintenanceLoop(ctx.services, { intervalMs: 60_000, auditCheckpointIntervalMs: 0 });
+    try {
+      await loop.tick();
+      const head = (await ctx.services.audit.query({ page: 1, pageSize: 1 })).entries[0]!;
+      const objects = (await ctx.services.core.objectStore.list('audit-checkpoints/')).map((o) => o.key);
+      expect(objects).to.include(`audit-checkpoints/${String(head.seq).padStart(12, '0')}.json`);
+      await loop.tick();
+      expect(await ctx.services.core.objectStore.list('audit-checkpoints/')).to.have.length(objects.length);
+      expect(await runMaintenanceTask(ctx.services, 'audit-checkpoint')).to.equal(0);
+    } finally {
+      await loop.close();
+    }
+    expect((await ctx.services.audit.verifyChain()).checkpoints?.latestSeq).to.be.a('number');
+  });
 });

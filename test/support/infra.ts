@@ -57,7 +57,7 @@ export async function stopSharedInfrastructure(): Promise<void> {
 export const uniqueName = (stem: string) => `${stem}_${randomBytes(5).toString('hex')}`;
 
 export function testSecrets(): Secrets {
-  return { appSecret: randomBytes(32).toString('base64url'), vaultMasterKeys: `t1:${randomBytes(32).toString('base64')}`, vaultActiveKeyId: 't1' };
+  return { appSecret: randomBytes(32).toString('base64url'), vaultMasterKeys: `t1:${randomBytes(32).toString('base64')}`, vaultActiveKeyId: 't1', auditHmacKey: randomBytes(32).toString('base64url') };
 }
 
 export interface TestContext {

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
+import { resolveSecrets } from '../../platform/secrets.ts';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -35,6 +39,10 @@ describe('config: environment validation', () => {
     ['audit retention under a year', { AUDIT_RETENTION_MONTHS: '6' }, 'AUDIT_RETENTION_MONTHS', /12 months/],
     ['a boolean that is not one', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', /true or false/],
     ['production without its secrets', { NODE_ENV: 'production' }, 'MINTDESK_SECRET', /production/],
+    ['production without the audit key', { NODE_ENV: 'production' }, 'AUDIT_HMAC_KEY', /production/],
+    ['a short audit key', { AUDIT_HMAC_KEY: 'short' }, 'AUDIT_HMAC_KEY', /32 characters/],
+    ['an audit key that is the app secret', { MINTDESK_SECRET: 'k'.repeat(40), AUDIT_HMAC_KEY: 'k'.repeat(40) }, 'AUDIT_HMAC_KEY', /differ from MINTDESK_SECRET/],
+    ['an unknown object-lock mode', { AUDIT_CHECKPOINT_LOCK_MODE: 'forever' }, 'AUDIT_CHECKPOINT_LOCK_MODE', /compliance/],
   ];
   for (const [label, env, variable, message] of cases) {
     it(`names ${variable} for ${label}`, () => {
@@ -51,5 +59,21 @@ describe('config: environment validation', () => {
     } catch (error) {
       expect((error as Error).message).to.match(/PORT: .*\n.*REDIS_URL: /);
     }
+  });
+
+  it('generates development secrets once, and adds the audit key to a secrets file written before it existed', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mintdesk-secrets-'));
+    const config = loadConfig({ MINTDESK_DATA_DIR: dataDir });
+    const older = { appSecret: 'a'.repeat(43), vaultMasterKeys: `dev1:${Buffer.alloc(32, 7).toString('base64')}`, vaultActiveKeyId: 'dev1' };
+    writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify(older));
+    const first = resolveSecrets(config, { persistent: true });
+    expect(first).to.include(older);
+    expect(first.auditHmacKey).to.have.length.greaterThanOrEqual(32).and.not.equal(first.appSecret);
+    expect(JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'))).to.deep.equal(first);
+    expect(statSync(join(dataDir, 'secrets.json')).mode & 0o777).to.equal(0o600);
+    expect(resolveSecrets(config, { persistent: true })).to.deep.equal(first);
+    // The environment wins over the file.
+    const fromEnv = resolveSecrets(loadConfig({ MINTDESK_DATA_DIR: dataDir, AUDIT_HMAC_KEY: 'e'.repeat(40) }), { persistent: true });
+    expect(fromEnv.auditHmacKey).to.equal('e'.repeat(40));
   });
 });

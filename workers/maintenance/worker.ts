@@ -7,8 +7,8 @@ import { startQueueWorker, type RunningWorker, type WorkerRuntime } from '../run
 
 /**
  * Housekeeping the workers process owns: relay order outboxes Redis missed, expire abandoned stock
- * reservations, purge expired idempotency keys, carts and sessions, and rebuild the Redis stock counters
- * from Mongo at start-up and whenever Redis comes back empty.
+ * reservations, purge expired idempotency keys, carts and sessions, sign audit checkpoints, and
+ * rebuild the Redis stock counters from Mongo at start-up and whenever Redis comes back empty.
  *
  * Why a timer loop in this process and not a repeatable BullMQ job: the loop's main job is to
  * repair what a Redis outage or a Redis restart without persistence broke, and a BullMQ schedule
@@ -20,7 +20,7 @@ import { startQueueWorker, type RunningWorker, type WorkerRuntime } from '../run
  * demand (an admin or the CLI can enqueue one).
  */
 
-export type MaintenanceTask = 'relay-outbox' | 'expire-reservations' | 'purge-expired';
+export type MaintenanceTask = 'relay-outbox' | 'expire-reservations' | 'purge-expired' | 'audit-checkpoint';
 
 export interface MaintenanceOptions {
   /**
@@ -44,6 +44,11 @@ export interface MaintenanceOptions {
    * @defaultValue 600_000
    */
   strandedAfterMs?: number;
+  /**
+   * How often the audit head is signed into S3 and the log (a checkpoint is written only when it moved).
+   * @defaultValue AUDIT_CHECKPOINT_MINUTES
+   */
+  auditCheckpointIntervalMs?: number;
 }
 
 const STAFF_SESSION_KEEP_DAYS = 30;
@@ -68,6 +73,12 @@ export async function runMaintenanceTask(services: Services, task: MaintenanceTa
         services.staff.pruneSessions(STAFF_SESSION_KEEP_DAYS),
       ]);
       return purged.reduce((sum, count) => sum + count, 0);
+    }
+    case 'audit-checkpoint': {
+      const result = await services.audit.checkpoint();
+      // A trail that no longer verifies must not look like a quiet tick.
+      if (result.withheld) throw new Error(`audit trail does not verify at seq ${result.withheld.firstBrokenSeq} (${result.withheld.reason}); checkpoint withheld`);
+      return result.written ? 1 : 0;
     }
   }
 }
@@ -175,6 +186,7 @@ export function startMaintenanceLoop(services: Services, options: MaintenanceOpt
   const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000;
   const strandedCheckIntervalMs = options.strandedCheckIntervalMs ?? 60_000;
   const strandedAfterMs = options.strandedAfterMs ?? 600_000;
+  const auditCheckpointIntervalMs = options.auditCheckpointIntervalMs ?? services.core.config.audit.checkpointMinutes * 60_000;
   const logger = services.core.logger.child({ component: 'maintenance' });
   const lastRun = new Map<string, number>();
   const lastFailureLog = new Map<string, number>();
@@ -205,6 +217,7 @@ export function startMaintenanceLoop(services: Services, options: MaintenanceOpt
     await attempt('expire-reservations', () => runMaintenanceTask(services, 'expire-reservations'));
     if (due('purge-expired', purgeIntervalMs)) await attempt('purge-expired', () => runMaintenanceTask(services, 'purge-expired'));
     if (due('requeue-stranded', strandedCheckIntervalMs)) await attempt('requeue-stranded', () => requeueStranded(services, strandedAfterMs));
+    if (due('audit-checkpoint', auditCheckpointIntervalMs)) await attempt('audit-checkpoint', () => runMaintenanceTask(services, 'audit-checkpoint'));
   }
 
   function tick(): Promise<void> {

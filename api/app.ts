@@ -21,6 +21,7 @@ import { createEnrollmentRouter, createSubscriptionLinkRouter, ENROLLMENT_MOUNT,
 import { createSubscriptionStaffRouter, SUBSCRIPTION_STAFF_MOUNT } from './subscriptions/staff-routes.ts';
 import { createIvrWebhookRouter } from '../ivr/webhooks.ts';
 import { createSimulatorRouter } from '../ivr/simulator/server.ts';
+import { createConsoleStaticRoutes } from '../agent-console/static.ts';
 import type { Services } from './services.ts';
 
 export interface Readiness {
@@ -110,6 +111,9 @@ export function createHttpApp(services: Services, options: { readiness: Readines
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.
   app.use('/api', createOpenApiRoutes({ staffRoutes }));
+  const consoleStatic = createConsoleStaticRoutes();
+  app.use('/console', consoleStatic.console);
+  app.use('/chat-widget', consoleStatic.widget);
   const storefront = createStorefrontRoutes({ config: core.config });
   app.use('/api/storefront', storefront.api);
   app.use(storefront.site);

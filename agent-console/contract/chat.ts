@@ -163,7 +163,7 @@ export type CannedResponse = z.infer<typeof CannedResponse>;
 
 // --- card numbers: the composers refuse to send one; the server masks whatever gets through ---
 
-const DIGIT_RUN = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
+const DIGIT_RUN = /(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g;
 
 function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -178,8 +178,13 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** True when the text holds a Luhn-valid run of 13-19 digits (spaces or dashes allowed between digits). */
+/** True when the text holds a Luhn-valid run of 13-19 digits (spaces or dashes allowed between digits), also inside a longer run. */
 export function looksLikeCardNumber(text: string): boolean {
-  for (const match of text.matchAll(DIGIT_RUN)) if (luhnValid(match[0].replace(/\D/g, ''))) return true;
+  for (const match of text.matchAll(DIGIT_RUN)) {
+    const digits = match[0].replace(/\D/g, '');
+    for (let length = Math.min(19, digits.length); length >= 13; length -= 1) {
+      for (let start = 0; start + length <= digits.length; start += 1) if (luhnValid(digits.slice(start, start + length))) return true;
+    }
+  }
   return false;
 }

@@ -136,15 +136,18 @@ export const TransferTarget = z.discriminatedUnion('kind', [
   /** Back to the chat queue, optionally for another language; the task keeps its age. */
   z.strictObject({ kind: z.literal('queue'), language: Language.optional() }),
 ]);
+/** Storefront pages an agent may link to (the chat itself takes no orders). */
 export const LinkTarget = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('home') }),
+  z.strictObject({ kind: z.literal('cart') }),
   z.strictObject({ kind: z.literal('product'), sku: z.string().regex(/^[A-Za-z0-9-]{1,40}$/) }),
-  z.strictObject({ kind: z.literal('order_status'), orderNumber: z.string().regex(/^[0-9 -]{4,20}$/) }),
 ]);
 export const CustomerOrders = z.object({
-  customer: z.object({ customerId: z.string(), firstName: z.string(), lastName: z.string(), email: z.string() }).nullable(),
-  orders: z.array(z.object({ orderNumber: z.string(), status: z.string(), placedAt: z.string(), totalCents: z.number().int(), channel: z.string() })),
+  /** The account matching the pre-chat email, if exactly one does. */
+  customer: z.object({ customerId: z.string(), firstName: z.string(), lastName: z.string(), emailMasked: z.string().nullable() }).nullable(),
+  orders: z.array(z.object({ orderNumber: z.string(), status: z.string(), statusText: z.string(), placedAt: z.string(), channel: z.string(), itemCount: z.number().int(), totalCents: z.number().int() })),
 });
+export const LeftMessageView = z.object({ messageId: Uuid, taskId: Uuid, name: z.string(), email: z.string(), topic: z.string(), language: z.string(), body: z.string(), receivedAt: z.string() });
 export const TransferCandidate = z.object({ staffUserId: StaffUserId, displayName: z.string(), presence: Presence, spareChatCapacity: z.number().int().min(0) });
 
 export const AgentClientEvents = {
@@ -165,6 +168,8 @@ export const AgentClientEvents = {
   'canned:list': ask('chat:handle', Empty.optional(), z.array(CannedResponse)),
   /** A canned response with its placeholders filled for this chat, ready to edit and send. */
   'canned:render': ask('chat:handle', z.strictObject({ sessionId: Uuid, cannedId: Uuid }), z.object({ body: z.string() })),
+  /** A left message behind a task I hold (audited). */
+  'message:open': ask('tasks:work', z.strictObject({ taskId: Uuid }), LeftMessageView),
   /** The visitor's account and orders, matched by the pre-chat email (audited). */
   'customer:orders': ask('orders:read', z.strictObject({ sessionId: Uuid }), CustomerOrders),
 } satisfies ClientEventMap;

@@ -67,6 +67,10 @@ export function createConsoleStaticRoutes(): { console: Router; widget: Router }
   const consoleRouter = Router({ strict: true });
   consoleRouter.use(whileBuilding(CONSOLE_BUNDLE));
   consoleRouter.use('/assets', assets(CONSOLE_BUNDLE));
+  consoleRouter.get('/favicon.svg', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.sendFile(join(CONSOLE_BUNDLE.outDir, 'favicon.svg'));
+  });
   // Any other path is the single-page app (its screens are #/ routes, but a bookmarked path works too).
   consoleRouter.get(/.*/, (req, res) => {
     if (req.originalUrl.split('?')[0] === '/console') return res.redirect(301, '/console/');

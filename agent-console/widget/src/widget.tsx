@@ -1,2 +1,0 @@
-import { render } from 'preact';
-render(<p>hi</p>, document.body);

@@ -20,6 +20,7 @@ import { createIvrStaffRoutes, IVR_STAFF_MOUNT } from './ivr/routes.ts';
 import { createEnrollmentRouter, createSubscriptionLinkRouter, ENROLLMENT_MOUNT, SUBSCRIPTION_LINKS_MOUNT } from './subscriptions/routes.ts';
 import { createSubscriptionStaffRouter, SUBSCRIPTION_STAFF_MOUNT } from './subscriptions/staff-routes.ts';
 import { createIvrWebhookRouter } from '../ivr/webhooks.ts';
+import { CHAT_PUBLIC_MOUNT, CHAT_STAFF_MOUNT, createChatRoutes } from './chat/routes.ts';
 import { createSimulatorRouter } from '../ivr/simulator/server.ts';
 import { createConsoleStaticRoutes } from '../agent-console/static.ts';
 import type { Services } from './services.ts';
@@ -105,6 +106,11 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   const subscriptionStaffApi = createSubscriptionStaffRouter(services.subscriptions, guards.staff);
   app.use(SUBSCRIPTION_STAFF_MOUNT, subscriptionStaffApi.router);
   staffRoutes.push(...subscriptionStaffApi.routes);
+  // Live chat: the widget's pre-chat form and left messages, and the admins' canned responses (the rest is sockets).
+  const chatApi = createChatRoutes({ chat: services.chat, guard: guards.staff, redis: core.redis, redisPrefix: core.redisPrefix, logger: core.logger });
+  app.use(CHAT_PUBLIC_MOUNT, chatApi.router);
+  app.use(CHAT_STAFF_MOUNT, chatApi.staff.router);
+  staffRoutes.push(...chatApi.staff.routes);
   // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
   app.use('/ivr', createIvrWebhookRouter(services));
   if (services.phone.simulator && core.config.env !== 'production') app.use('/simulator', createSimulatorRouter({ registry: services.phone.simulator }));

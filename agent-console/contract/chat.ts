@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ChatTopic, FreeText, IsoDateTime, Language, QueueEstimate, StaffUserId, Uuid } from './tasks.ts';
 
+export { CHAT_TOPICS, ChatTopic } from './tasks.ts';
+
 /**
  * Live chat: the pre-chat form, sessions, messages, receipts, canned responses and the survey.
  * Browser-safe. Card numbers are masked by the server before a message is stored, broadcast or

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler, type Response } from 'express';
+import { NotFoundError } from '../platform/errors.ts';
 import { CONSOLE_BUNDLE, ensureBundles, isBuilt, WIDGET_BUNDLE, type BundleSpec } from './bundles.ts';
 
 /**
@@ -51,9 +52,8 @@ function whileBuilding(bundle: BundleSpec): RequestHandler {
   };
 }
 
-function assets(bundle: BundleSpec): RequestHandler {
-  return express.static(join(bundle.outDir, 'assets'), {
-    fallthrough: false,
+function assets(bundle: BundleSpec): RequestHandler[] {
+  const files = express.static(join(bundle.outDir, 'assets'), {
     index: false,
     redirect: false,
     setHeaders: (res) => {
@@ -61,12 +61,15 @@ function assets(bundle: BundleSpec): RequestHandler {
       res.setHeader('Cache-Control', IMMUTABLE);
     },
   });
+  // An asset of another build (a page loaded before a deploy) is gone for good: 404, not the app.
+  const missing: RequestHandler = (_req, _res, next) => next(new NotFoundError('asset', 'asset.not_found', 'No such file.'));
+  return [files, missing];
 }
 
 export function createConsoleStaticRoutes(): { console: Router; widget: Router } {
   const consoleRouter = Router({ strict: true });
   consoleRouter.use(whileBuilding(CONSOLE_BUNDLE));
-  consoleRouter.use('/assets', assets(CONSOLE_BUNDLE));
+  consoleRouter.use('/assets', ...assets(CONSOLE_BUNDLE));
   consoleRouter.get('/favicon.svg', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=86400');
     res.sendFile(join(CONSOLE_BUNDLE.outDir, 'favicon.svg'));
@@ -82,7 +85,7 @@ export function createConsoleStaticRoutes(): { console: Router; widget: Router }
 
   const widgetRouter = Router({ strict: true });
   widgetRouter.use(whileBuilding(WIDGET_BUNDLE));
-  widgetRouter.use('/assets', assets(WIDGET_BUNDLE));
+  widgetRouter.use('/assets', ...assets(WIDGET_BUNDLE));
   widgetRouter.get('/widget.js', (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(join(WIDGET_BUNDLE.outDir, 'widget.js'));

@@ -1,3 +1,4 @@
+import { CannedScreen } from './admin/CannedScreen.tsx';
 import { assertiveMessage, politeMessage } from './announce.ts';
 import { IdleWarning } from './components/IdleWarning.tsx';
 import { ShortcutHelp } from './components/ShortcutHelp.tsx';
@@ -19,11 +20,13 @@ function Screen() {
       return ws?.fraud ? <FraudScreen desk={ws.fraud} /> : null;
     case 'floor':
       return ws?.supervisor ? <FloorScreen supervisor={ws.supervisor} /> : null;
+    case 'canned':
+      return <CannedScreen />;
     default:
       return (
         <main id="main" class="empty-screen" tabIndex={-1}>
           <h1>Nothing to work on here</h1>
-          <p>Your role has no console screen yet. The administration and audit tools are in the API.</p>
+          <p>Your role has no console screen. The audit tools are in the API.</p>
         </main>
       );
   }

@@ -7,6 +7,7 @@ export const SCREENS = [
   { id: 'desk', title: 'Desk', permission: 'chat:handle' },
   { id: 'fraud', title: 'Fraud reviews', permission: 'fraud:review' },
   { id: 'floor', title: 'Floor', permission: 'chat:monitor' },
+  { id: 'canned', title: 'Canned responses', permission: 'chat:canned_manage' },
 ] as const satisfies readonly { id: string; title: string; permission: Permission }[];
 export type ScreenId = (typeof SCREENS)[number]['id'];
 

@@ -13,6 +13,15 @@ export interface Shortcut {
   keys: string;
   description: string;
   run(): void;
+  /** The open chat's shortcuts (1) win over the desk's fallbacks (0) for the same keys. */
+  priority?: number;
+}
+
+/** The shortcut that answers a key: highest priority, then the most recently registered. */
+export function activeShortcut(code: string): Shortcut | undefined {
+  let found: Shortcut | undefined;
+  for (const shortcut of registered.value) if (shortcut.code === code && (!found || (shortcut.priority ?? 0) >= (found.priority ?? 0))) found = shortcut;
+  return found;
 }
 
 export const registered = signal<Shortcut[]>([]);
@@ -53,8 +62,7 @@ export function installShortcutListener(): () => void {
         helpOpen.value = !helpOpen.value;
         return;
       }
-      // The most recently registered wins (an open dialog over the desk).
-      const shortcut = [...registered.value].reverse().find((s) => s.code === event.code);
+      const shortcut = activeShortcut(event.code);
       if (shortcut) {
         event.preventDefault();
         shortcut.run();

@@ -1,9 +1,9 @@
-import { helpOpen, registered, SHORTCUT_KEYS } from '../shortcuts.ts';
+import { activeShortcut, helpOpen, registered, SHORTCUT_KEYS } from '../shortcuts.ts';
 import { Dialog } from './Dialog.tsx';
 
 /** The visible list of shortcuts that work on the current screen (Alt+Shift+/ or ?). */
 export function ShortcutHelp() {
-  const list = [...new Map(registered.value.map((s) => [s.code, s])).values()];
+  const list = [...new Set(registered.value.map((s) => s.code))].map((code) => activeShortcut(code)!);
   return (
     <Dialog open={helpOpen.value} title="Keyboard shortcuts" onClose={() => (helpOpen.value = false)}>
       <table class="shortcut-table">

@@ -39,10 +39,11 @@ export function ChatView({ desk, task, thread }: { desk: AgentDesk; task: Task; 
 
   useShortcuts(
     [
-      { ...SHORTCUT_KEYS.end, description: 'End the chat', run: () => !wrapping && !ended && setDialog('end') },
+      { ...SHORTCUT_KEYS.end, description: 'End the chat', priority: 1, run: () => !wrapping && setDialog('end') },
       {
         ...SHORTCUT_KEYS.wrapUp,
         description: 'Go to wrap-up (ends the chat first)',
+        priority: 1,
         run: () => (wrapping ? setWrapFocus((n) => n + 1) : setDialog('end')),
       },
     ],

@@ -55,6 +55,9 @@ export function DeskScreen({ desk }: { desk: AgentDesk }) {
         },
       },
       { ...SHORTCUT_KEYS.decline, description: 'Decline the oldest offer', run: () => first && void desk.desk.decline(first.id).catch((e: Error) => announce(`Could not decline: ${e.message}`, 'assertive')) },
+      // The open chat registers its own; these answer when no task is open.
+      { ...SHORTCUT_KEYS.end, description: 'End the open chat', run: () => announce('No chat is open.') },
+      { ...SHORTCUT_KEYS.wrapUp, description: 'Wrap up the open chat', run: () => announce('No chat is open.') },
       { ...SHORTCUT_KEYS.nextTab, description: 'Next task tab', run: () => step(1) },
       { ...SHORTCUT_KEYS.previousTab, description: 'Previous task tab', run: () => step(-1) },
     ],

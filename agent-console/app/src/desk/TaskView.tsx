@@ -24,8 +24,8 @@ export function TaskView({ desk, task, openMessage }: { desk: TaskDesk; task: Ta
     );
   useShortcuts(
     [
-      { ...SHORTCUT_KEYS.end, description: 'Mark the task done', run: () => !wrapping && void end() },
-      { ...SHORTCUT_KEYS.wrapUp, description: 'Go to wrap-up', run: () => (wrapping ? setFocus((n) => n + 1) : void end()) },
+      { ...SHORTCUT_KEYS.end, description: 'Mark the task done', priority: 1, run: () => !wrapping && void end() },
+      { ...SHORTCUT_KEYS.wrapUp, description: 'Go to wrap-up', priority: 1, run: () => (wrapping ? setFocus((n) => n + 1) : void end()) },
     ],
     [wrapping, task.id],
   );

@@ -11,6 +11,8 @@ export const ChatHttp = {
   start: { method: 'POST', path: '/api/chat/sessions', body: PreChatForm, response: ChatStartResponse },
   leaveMessage: { method: 'POST', path: '/api/chat/messages', body: LeaveMessageRequest, response: LeftMessageReceipt },
   cannedList: { method: 'GET', path: '/api/staff/chat/canned', permission: 'chat:handle', response: z.object({ items: z.array(CannedResponse) }) },
+  /** The same list for admins, who manage the responses but do not chat. */
+  cannedManageList: { method: 'GET', path: '/api/staff/chat/canned/manage', permission: 'chat:canned_manage', response: z.object({ items: z.array(CannedResponse) }) },
   cannedCreate: { method: 'POST', path: '/api/staff/chat/canned', permission: 'chat:canned_manage', body: CannedResponseInput, response: CannedResponse },
   cannedUpdate: { method: 'PUT', path: '/api/staff/chat/canned/:id', permission: 'chat:canned_manage', body: CannedResponseInput, response: CannedResponse },
   cannedDelete: { method: 'DELETE', path: '/api/staff/chat/canned/:id', permission: 'chat:canned_manage' },

@@ -42,6 +42,10 @@ export function createChatRoutes(deps: { chat: ChatService; guard: ReturnType<ty
   staff.get('/canned', 'chat:handle', async (_req, res) => {
     res.json({ items: await chat.listCanned() });
   });
+  // Admins manage the responses without chatting themselves (they have no chat:handle).
+  staff.get('/canned/manage', 'chat:canned_manage', async (_req, res) => {
+    res.json({ items: await chat.listCanned() });
+  });
   staff.post('/canned', 'chat:canned_manage', async (req, res) => {
     res.status(201).json(await chat.createCanned(staffPrincipal(req), req.body));
   });

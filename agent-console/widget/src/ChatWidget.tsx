@@ -9,7 +9,7 @@ import { agentTyping, answerSurvey, connection, emailTranscript, endChat, markSe
 
 const TOPIC_LABELS: Record<ChatTopic, string> = { order: 'An order', product: 'A product', subscription: 'A subscription', account: 'My account', other: 'Something else' };
 const CARD_WARNING = 'Never share card numbers in chat. We will never ask for them here; pay only in the secure checkout.';
-const CARD_REFUSAL = 'That looks like a card number, so it was not sent. Please never share card details in chat.';
+const CARD_HIDDEN = 'We hid what looked like a card number in your message. Please never share card details in chat.';
 
 type Availability = z.infer<typeof ChatAvailability>;
 type View = { kind: 'form' } | { kind: 'leave'; reason: 'closed' | 'nobody_available'; nextOpening: Availability['nextOpening'] } | { kind: 'left' } | { kind: 'chat' };
@@ -108,7 +108,6 @@ function LeaveMessage({ reason, nextOpening, onLeft }: { reason: 'closed' | 'nob
   const [busy, setBusy] = useState(false);
   async function submit(event: Event) {
     event.preventDefault();
-    if (looksLikeCardNumber(body)) return setErrors({ body: CARD_REFUSAL });
     const parsed = LeaveMessageRequest.safeParse({ name, email, topic, body });
     if (!parsed.success) return setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.path[0] === 'email' ? 'Enter a valid email address.' : i.message])));
     setBusy(true);
@@ -254,7 +253,8 @@ function AfterChat() {
 
 function Conversation({ open }: { open: boolean }) {
   const [body, setBody] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  // The server masks card numbers before storing or showing them; the visitor is told it happened.
+  const [notice, setNotice] = useState<string | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const typingSince = useRef(0);
@@ -276,15 +276,11 @@ function Conversation({ open }: { open: boolean }) {
     event.preventDefault();
     const text = body.trim();
     if (!text) return;
-    if (looksLikeCardNumber(text)) {
-      setError(CARD_REFUSAL);
-      return;
-    }
-    setError(null);
+    setNotice(looksLikeCardNumber(text) ? CARD_HIDDEN : null);
     setBody('');
     typingSince.current = 0;
     typing(false);
-    void send(text);
+    void send(text).then((masked) => masked && setNotice(CARD_HIDDEN));
   }
 
   return (
@@ -345,12 +341,10 @@ function Conversation({ open }: { open: boolean }) {
             maxLength={4000}
             placeholder="Type your message…"
             value={body}
-            aria-invalid={error ? 'true' : undefined}
-            aria-describedby={error ? 'mdw-input-error' : undefined}
+            aria-describedby={notice ? 'mdw-input-notice' : undefined}
             onInput={(e) => {
               const value = e.currentTarget.value;
               setBody(value);
-              if (error && !looksLikeCardNumber(value)) setError(null);
               const now = Date.now();
               if (value && now - typingSince.current > 2500) {
                 typingSince.current = now;
@@ -361,9 +355,9 @@ function Conversation({ open }: { open: boolean }) {
               if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
             }}
           />
-          {error ? (
-            <p id="mdw-input-error" class="mdw-error" role="alert">
-              {error}
+          {notice ? (
+            <p id="mdw-input-notice" class="mdw-error" role="alert">
+              {notice}
             </p>
           ) : null}
           <div class="mdw-composer__bar">

@@ -132,9 +132,10 @@ export async function startChat(form: PreChatForm): Promise<ChatStartResponse> {
   return started;
 }
 
-export async function send(body: string, clientId = newClientId()): Promise<void> {
+/** Sends a message; true when the server hid a card number in it (the visitor is told). */
+export async function send(body: string, clientId = newClientId()): Promise<boolean> {
   if (!pending.value.some((p) => p.clientId === clientId)) pending.value = [...pending.value, { clientId, body }];
-  if (!socket) return;
+  if (!socket) return false;
   try {
     const ack = await socket.request('chat:send', { clientId, body });
     // Our own message comes back as chat:message too; the ack is enough to show it as sent.
@@ -142,9 +143,11 @@ export async function send(body: string, clientId = newClientId()): Promise<void
     if (session && !messages.value.some((m) => m.seq === ack.seq)) {
       merge([{ id: ack.id, seq: ack.seq, sessionId: session.sessionId, clientId, author: { kind: 'visitor', name: visitorName.value }, body: ack.body, visibility: 'all', createdAt: ack.createdAt }]);
     }
+    return ack.body !== body.trim();
   } catch (error) {
     const offline = error instanceof RequestError && error.code === 'timeout';
     if (!offline) pending.value = pending.value.map((p) => (p.clientId === clientId ? { ...p, failed: (error as Error).message } : p));
+    return false;
   }
 }
 

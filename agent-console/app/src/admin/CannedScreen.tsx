@@ -18,7 +18,7 @@ export function CannedScreen() {
   const titleRef = useRef<HTMLInputElement>(null);
 
   const load = () =>
-    api<{ items: CannedResponse[] }>('GET', ChatHttp.cannedList.path).then(
+    api<{ items: CannedResponse[] }>('GET', ChatHttp.cannedManageList.path).then(
       (r) => {
         setItems(r.items);
         setListFailure(null);

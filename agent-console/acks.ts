@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { ForbiddenError, parseOrThrow } from '../platform/errors.ts';
+import { AppError, ForbiddenError, parseOrThrow } from '../platform/errors.ts';
+import type { ClientEventMap } from './contract/events.ts';
 import type { Logger } from '../platform/logger.ts';
 import { normaliseError } from '../api/http/errors.ts';
 import { roleHas, type Permission } from '../api/staff/permissions.ts';
@@ -41,4 +42,63 @@ export function onEvent<S extends z.ZodType, R>(
       callback?.(ack);
     }
   });
+}
+
+type StaffPrincipal = Extract<Principal, { type: 'staff' }>;
+type SocketLike = { data: { principal?: Principal; sessionId?: string }; on(event: string, listener: (...args: unknown[]) => void): unknown };
+
+/**
+ * A staff event from the contract (agent-console/contract/events.ts): permission, payload schema
+ * and ack schema come from the map, so a handler cannot disagree with what the clients were told.
+ * With `validateAcks` (development and test) the ack data is checked against its schema too: a
+ * server that answers something else fails loudly instead of confusing the console.
+ */
+export function onContractEvent<M extends ClientEventMap, K extends keyof M & string>(
+  socket: SocketLike,
+  map: M,
+  event: K,
+  handler: (payload: z.output<M[K]['payload']>, principal: StaffPrincipal) => Promise<z.input<M[K]['ack']>>,
+  options: { logger: Logger; validateAcks: boolean; namespacePermission: Permission },
+): void {
+  const definition = map[event]!;
+  onEvent(
+    socket,
+    event,
+    definition.permission ?? options.namespacePermission,
+    definition.payload,
+    async (payload, principal) => checkAck(definition.ack, await handler(payload as z.output<M[K]['payload']>, principal), event, options),
+    options.logger,
+  );
+}
+
+/** The shopper's events: no staff principal, the socket's chat session instead (set by the namespace's handshake). */
+export function onShopperEvent<M extends ClientEventMap, K extends keyof M & string>(
+  socket: SocketLike,
+  map: M,
+  event: K,
+  handler: (payload: z.output<M[K]['payload']>, sessionId: string) => Promise<z.input<M[K]['ack']>>,
+  options: { logger: Logger; validateAcks: boolean },
+): void {
+  const definition = map[event]!;
+  socket.on(event, async (...args: unknown[]) => {
+    const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as AckCallback) : undefined;
+    try {
+      const sessionId = socket.data.sessionId;
+      if (!sessionId) throw new ForbiddenError('chat.forbidden', 'This chat is not yours.');
+      const data = await handler(parseOrThrow(definition.payload, args[0] ?? {}) as z.output<M[K]['payload']>, sessionId);
+      callback?.({ ok: true, data: checkAck(definition.ack, data, event, options) });
+    } catch (error) {
+      const ack = toAck(error);
+      if (!ack.ok && ack.error.code === 'internal_error') options.logger.error({ err: error, event }, 'chat socket event failed');
+      callback?.(ack);
+    }
+  });
+}
+
+function checkAck(schema: z.ZodType, data: unknown, event: string, options: { logger: Logger; validateAcks: boolean }): unknown {
+  if (!options.validateAcks) return data;
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  options.logger.error({ event, issues: result.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'socket ack does not match the contract');
+  throw new AppError('internal', 'internal_error', 'The server answered something unexpected.');
 }

@@ -32,6 +32,9 @@ import { createSubscriptionService } from './subscriptions/service.ts';
 import { createEmailService } from './email/service.ts';
 import { createFraudService } from './fraud/service.ts';
 import { createIvrService, type QueueConnector } from './ivr/service.ts';
+import { isOpen, nextOpening } from '../ivr/hours.ts';
+import { createTaskService } from './tasks/service.ts';
+import { createChatService } from './chat/service.ts';
 
 /** Connections and cross-cutting tools every domain service may take. Built in apps/runtime.ts. */
 export interface CoreDeps {
@@ -165,10 +168,47 @@ export function createServices(core: CoreDeps, adapters: ServiceAdapters) {
     customersByPhone: (phoneNumber) => customers.findActiveByPhone(phoneNumber),
     connector: adapters.phone,
   });
+  // Agent console: tasks and routing (everything that waits for a person), and live chat on top of them.
+  const tasks = createTaskService({
+    mongo,
+    redis,
+    redisPrefix,
+    clock,
+    logger,
+    audit,
+    staffDirectory: (staffUserId) => staff.getUser(staffUserId).then((user) => ({ displayName: user.displayName, role: user.role })),
+    settings: { offerTimeoutMs: core.config.tasks.offerTimeoutSeconds * 1000 },
+  });
+  const chat = createChatService({
+    mongo,
+    redis,
+    redisPrefix,
+    clock,
+    logger,
+    audit,
+    tasks,
+    appSecret: core.secrets.appSecret,
+    storeName: core.config.storeName,
+    storefrontBaseUrl: core.config.http.publicBaseUrl ?? `http://localhost:${core.config.http.port}`,
+    async openingHours() {
+      const { hours } = (await ivr.activeConfig()).config;
+      const next = nextOpening(hours, clock());
+      return { open: isOpen(hours, clock()), nextOpening: next ? { date: next.date, open: next.open, timeZone: hours.timeZone } : null };
+    },
+    sendTranscript: (input) => email.sendChatTranscript(input),
+    findCustomersByEmail: (actor, address) => customers.staffSearch(actor, { email: address }).then((page) => page.items),
+    ordersOfCustomer: (customerId) =>
+      orders.listForCustomer(customerId, 1, 20).then((page) =>
+        page.items.map((o) => ({ orderNumber: o.orderNumber, status: o.status, statusText: o.statusText, placedAt: o.placedAt, channel: o.channel, itemCount: o.lines.reduce((n, l) => n + l.quantity, 0), totalCents: o.totals.totalCents })),
+      ),
+    productName: (sku) => catalog.get(sku).then((product) => product.name, () => undefined),
+  });
   return {
     core,
     audit,
     ivr,
+    tasks,
+    chat,
     staff,
     customers,
     catalog,

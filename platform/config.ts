@@ -88,6 +88,7 @@ export const EnvSchema = z
     WORKER_PAYMENT_CONCURRENCY: positiveInt(10),
     EMAIL_RATE_PER_SECOND: positiveInt(50),
     IVR_REQUEST_BUDGET_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(14_000).default(3000)),
+    TASK_OFFER_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1, 'at least 1 second').max(600, 'at most 600 seconds').default(20)),
   })
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN];
@@ -136,6 +137,7 @@ export interface Config {
   audit: { retentionMonths: number; checkpointMinutes: number; checkpointBucket: string | undefined; checkpointLockMode: Env['AUDIT_CHECKPOINT_LOCK_MODE'] };
   shutdownGraceSeconds: number;
   ivr: { requestBudgetMs: number };
+  tasks: { offerTimeoutSeconds: number };
   storeName: string;
   workers: { fraudConcurrency: number; paymentConcurrency: number; emailRatePerSecond: number };
 }
@@ -194,6 +196,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     storeName: env.STORE_NAME,
     workers: { fraudConcurrency: env.WORKER_FRAUD_CONCURRENCY, paymentConcurrency: env.WORKER_PAYMENT_CONCURRENCY, emailRatePerSecond: env.EMAIL_RATE_PER_SECOND },
     ivr: { requestBudgetMs: env.IVR_REQUEST_BUDGET_MS },
+    tasks: { offerTimeoutSeconds: env.TASK_OFFER_TIMEOUT_SECONDS },
   });
 }
 
@@ -239,6 +242,7 @@ export const CONFIG_DOC: { variable: string; default: string; meaning: string }[
   { variable: 'WORKER_FRAUD_CONCURRENCY', default: '50', meaning: 'fraud checks one workers process runs at once' },
   { variable: 'WORKER_PAYMENT_CONCURRENCY', default: '10', meaning: 'payment authorisations one workers process runs at once' },
   { variable: 'EMAIL_RATE_PER_SECOND', default: '50', meaning: 'most emails sent per second (BullMQ limiter, across processes)' },
+  { variable: 'TASK_OFFER_TIMEOUT_SECONDS', default: '20', meaning: 'how long an agent has to accept an offered task (chat, call, review) before it goes to the next agent' },
   { variable: 'IVR_REQUEST_BUDGET_MS', default: '3000', meaning: 'longest an IVR webhook may take before the caller hears the apology and is offered a rep (Twilio gives up at 15 s)' },
 ];
 

@@ -22,6 +22,11 @@ const MATRIX = {
   'callbacks:handle': ['csr', 'supervisor'],
   'chat:handle': ['csr', 'supervisor'],
   'chat:monitor': ['supervisor'],
+  // Tasks (agent console): working one's own desk, and the supervisor's floor (reassign, presence of others).
+  'tasks:work': ['csr', 'supervisor', 'fraud_analyst'],
+  'tasks:supervise': ['supervisor'],
+  // Canned chat responses are managed by admins and used by whoever chats.
+  'chat:canned_manage': ['admin'],
   'reports:read': ['supervisor', 'admin'],
   'ivr:manage': ['admin'],
   // Recordings (quality review) are supervisors' and auditors' business.

@@ -24,6 +24,8 @@ import type { PhoneNetwork } from '../../ivr/phone-network.ts';
 import type { Services } from '../../api/services.ts';
 import type { PhoneSimulator } from '../dev/phone-simulator.ts';
 import { createHealthRouter, type Readiness } from '../health.ts';
+import { CHAT_PUBLIC_MOUNT, CHAT_STAFF_MOUNT, createChatRoutes } from '../../api/chat/routes.ts';
+import { createConsoleStaticRoutes } from '../../agent-console/static.ts';
 
 /** What the HTTP application is built from (apps/runtime.ts has all of it). */
 export interface HttpAppParts {
@@ -108,12 +110,20 @@ export function createHttpApp(parts: HttpAppParts): Express {
   const subscriptionStaffApi = createSubscriptionStaffRouter(services.subscriptions, guards.staff);
   app.use(SUBSCRIPTION_STAFF_MOUNT, subscriptionStaffApi.router);
   staffRoutes.push(...subscriptionStaffApi.routes);
+  // Live chat: the widget's pre-chat form and left messages, and the admins' canned responses (the rest is sockets).
+  const chatApi = createChatRoutes({ chat: services.chat, guard: guards.staff, redis: core.redis, redisPrefix: core.redisPrefix, logger: core.logger });
+  app.use(CHAT_PUBLIC_MOUNT, chatApi.router);
+  app.use(CHAT_STAFF_MOUNT, chatApi.staff.router);
+  staffRoutes.push(...chatApi.staff.routes);
   // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
   app.use('/ivr', createIvrWebhookRouter(services, phone));
   if (phoneSimulator && core.config.env !== 'production') app.use('/simulator', phoneSimulator.router);
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.
   app.use('/api', createOpenApiRoutes({ staffRoutes }));
+  const consoleStatic = createConsoleStaticRoutes();
+  app.use('/console', consoleStatic.console);
+  app.use('/chat-widget', consoleStatic.widget);
   const storefront = createStorefrontRoutes({ config: core.config });
   app.use('/api/storefront', storefront.api);
   app.use(storefront.site);

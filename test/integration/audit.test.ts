@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Document, WithId } from 'mongodb';
+import type { mongo } from 'mongoose';
 import { deriveAuditKeys, entryHash, entryMac, type ChainFields } from '../../api/audit/chain.ts';
 import { checkpointKey, createCheckpointStore, signCheckpoint } from '../../api/audit/checkpoints.ts';
 import { createAuditService } from '../../api/audit/service.ts';
@@ -17,7 +17,7 @@ const entries = (ctx: TestContext) => ctx.services.core.mongo.collection('audit_
  * then recompute the plain SHA-256 hash and link of it and of every entry after it, so that the
  * hash chain alone is consistent again. With `macKey`, the same attacker also holds the key.
  */
-async function rewriteHistory(ctx: TestContext, seq: number, edit: (doc: WithId<Document>) => void, macKey?: string): Promise<void> {
+async function rewriteHistory(ctx: TestContext, seq: number, edit: (doc: mongo.WithId<mongo.Document>) => void, macKey?: string): Promise<void> {
   const later = await entries(ctx).find({ seq: { $gte: seq } }).sort({ seq: 1 }).toArray();
   let prevHash = later[0]!.prevHash as string;
   for (const doc of later) {
@@ -30,7 +30,7 @@ async function rewriteHistory(ctx: TestContext, seq: number, edit: (doc: WithId<
   }
 }
 
-async function restore(ctx: TestContext, originals: WithId<Document>[]): Promise<void> {
+async function restore(ctx: TestContext, originals: mongo.WithId<mongo.Document>[]): Promise<void> {
   await entries(ctx).deleteMany({ seq: { $gte: originals[0]!.seq } });
   await entries(ctx).insertMany(originals);
 }
@@ -308,7 +308,7 @@ describe('audit trail', function () {
 
       const k = failure!.seq;
       const originals = await entries(ctx).find({ seq: { $gte: k } }).sort({ seq: 1 }).toArray();
-      const forgeLogon = (doc: WithId<Document>) => {
+      const forgeLogon = (doc: mongo.WithId<mongo.Document>) => {
         doc.outcome = 'success';
         doc.details = { sessionId: '000000000000000000000000', secondFactor: false };
       };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
-import { createTestContext, type TestContext } from './infra.ts';
+import { createTestContext, type TestContext, type TestContextOptions } from './infra.ts';
 
 /**
  * Browser tests drive the distribution's Chromium through playwright-core; nothing is downloaded
@@ -60,15 +60,16 @@ export interface BrowserSuite {
 /**
  * The hooks every browser suite needs: Chromium and a test runtime before the tests (Chromium
  * first, so a missing browser fails the suite at once with the launcher's message), the profiles
- * a test opened closed after it, both closed after the suite. `setup` runs once the runtime exists.
+ * a test opened closed after it, both closed after the suite. `setup` runs once the runtime exists;
+ * `contextOptions` configure the runtime (e.g. `env` overrides).
  */
-export function browserSuite(setup?: (ctx: TestContext) => Promise<void>): BrowserSuite {
+export function browserSuite(setup?: (ctx: TestContext) => Promise<void>, contextOptions?: TestContextOptions): BrowserSuite {
   let browser: Browser | undefined;
   let ctx: TestContext | undefined;
   const contexts: BrowserContext[] = [];
   before(async () => {
     browser = await launchBrowser();
-    ctx = await createTestContext();
+    ctx = await createTestContext(contextOptions);
     await setup?.(ctx);
   });
   afterEach(async () => {

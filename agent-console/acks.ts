@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError, ForbiddenError, parseOrThrow } from '../platform/errors.ts';
-import type { ClientEventMap } from './contract/events.ts';
+import type { ClientEventMap } from '../api/console-contract/events.ts';
 import type { Logger } from '../platform/logger.ts';
 import { normaliseError } from '../api/http/errors.ts';
 import { roleHas, type Permission } from '../api/staff/permissions.ts';
@@ -48,7 +48,7 @@ type StaffPrincipal = Extract<Principal, { type: 'staff' }>;
 type SocketLike = { data: { principal?: Principal; sessionId?: string }; on(event: string, listener: (...args: unknown[]) => void): unknown };
 
 /**
- * A staff event from the contract (agent-console/contract/events.ts): permission, payload schema
+ * A staff event from the contract (api/console-contract/events.ts): permission, payload schema
  * and ack schema come from the map, so a handler cannot disagree with what the clients were told.
  * With `validateAcks` (development and test) the ack data is checked against its schema too: a
  * server that answers something else fails loudly instead of confusing the console.

@@ -3,7 +3,7 @@ import { assertHolder } from '../api/tasks/service.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { onContractEvent, onShopperEvent } from './acks.ts';
 import { chatRoom, type ConsoleContext } from './context.ts';
-import { AgentClientEvents, ShopperClientEvents, SupervisorClientEvents } from './contract/events.ts';
+import { AgentClientEvents, ShopperClientEvents, SupervisorClientEvents } from '../api/console-contract/events.ts';
 
 /**
  * Chat over sockets: the shopper's widget (/chat), the agent's tabs (/agent) and the supervisor's

@@ -5,7 +5,7 @@ import { assertHolder } from '../api/tasks/service.ts';
 import type { Task } from '../api/tasks/schema.ts';
 import { onContractEvent } from './acks.ts';
 import type { ConsoleContext } from './context.ts';
-import { AgentClientEvents, FraudClientEvents } from './contract/events.ts';
+import { AgentClientEvents, FraudClientEvents } from '../api/console-contract/events.ts';
 
 type StaffPrincipal = Extract<Principal, { type: 'staff' }>;
 

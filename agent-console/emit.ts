@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Logger } from '../platform/logger.ts';
-import { NAMESPACES, type NamespaceName } from './contract/events.ts';
+import { NAMESPACES, type NamespaceName } from '../api/console-contract/events.ts';
 
 type ServerMapOf<N extends NamespaceName> = (typeof NAMESPACES)[N]['server'];
 export type ServerEventOf<N extends NamespaceName> = keyof ServerMapOf<N> & string;

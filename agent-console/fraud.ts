@@ -4,8 +4,8 @@ import { NotFoundError, ForbiddenError } from '../platform/errors.ts';
 import type { Task } from '../api/tasks/schema.ts';
 import { onContractEvent } from './acks.ts';
 import type { ConsoleContext } from './context.ts';
-import { FraudClientEvents } from './contract/events.ts';
-import type { FraudReviewDetail } from './contract/fraud.ts';
+import { FraudClientEvents } from '../api/console-contract/events.ts';
+import type { FraudReviewDetail } from '../api/console-contract/fraud.ts';
 
 type StaffPrincipal = Extract<Principal, { type: 'staff' }>;
 

@@ -2,7 +2,7 @@ import type { ChatChange } from '../api/chat/service.ts';
 import type { TaskChange } from '../api/tasks/service.ts';
 import type { TaskChannel } from '../api/tasks/schema.ts';
 import { chatRoom, FLOOR_ROOM, staffRoom, SUPERVISORS_ROOM, type ConsoleContext } from './context.ts';
-import type { ChatMessage } from './contract/chat.ts';
+import type { ChatMessage } from '../api/console-contract/chat.ts';
 import { floorChat } from './supervisor.ts';
 
 /**

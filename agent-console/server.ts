@@ -11,7 +11,7 @@ import { onEvent, toAck } from './acks.ts';
 import { AuthenticationError, ForbiddenError } from '../platform/errors.ts';
 import { registerAgentChat, registerShopper, registerSupervisorChat } from './chat.ts';
 import { chatRoom, staffRoom, SUPERVISORS_ROOM, type ConsoleContext } from './context.ts';
-import { AgentClientEvents, FraudClientEvents } from './contract/events.ts';
+import { AgentClientEvents, FraudClientEvents } from '../api/console-contract/events.ts';
 import { heldChatSessions, registerDesk } from './desk.ts';
 import { createEmitter, type Emitter } from './emit.ts';
 import { registerFraud } from './fraud.ts';

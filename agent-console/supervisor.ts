@@ -1,8 +1,8 @@
 import type { Socket } from 'socket.io';
 import { onContractEvent } from './acks.ts';
 import { FLOOR_ROOM, type ConsoleContext } from './context.ts';
-import { SupervisorClientEvents } from './contract/events.ts';
-import type { FloorChat, FloorSnapshot } from './contract/floor.ts';
+import { SupervisorClientEvents } from '../api/console-contract/events.ts';
+import type { FloorChat, FloorSnapshot } from '../api/console-contract/floor.ts';
 import type { ChatSessionDoc } from '../api/chat/model.ts';
 
 /** The supervisor's floor and tools over tasks and agents (chat tools are in chat.ts). */

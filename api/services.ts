@@ -32,7 +32,7 @@ import { createSubscriptionService } from './subscriptions/service.ts';
 import { createEmailService } from './email/service.ts';
 import { createFraudService } from './fraud/service.ts';
 import { createIvrService, type QueueConnector } from './ivr/service.ts';
-import { isOpen, nextOpening } from '../ivr/hours.ts';
+import { isOpen, nextOpening } from './ivr/hours.ts';
 import { createTaskService } from './tasks/service.ts';
 import { createChatService } from './chat/service.ts';
 

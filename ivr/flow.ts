@@ -8,7 +8,7 @@ import type { IvrService } from '../api/ivr/service.ts';
 import type { OrderDoc } from '../api/orders/model.ts';
 import { formatOrderNumberForDisplay, isValidOrderNumber } from '../api/orders/order-number.ts';
 import { twimlForError, type WebhookContext } from './errors.ts';
-import { isOpen, localTime, nextOpening } from './hours.ts';
+import { isOpen, localTime, nextOpening } from '../api/ivr/hours.ts';
 import { digitsFrom, FOLLOW_UP_WORDS, inputKind, matchFollowUp, matchMenuOption, matchPhrases, type CallerInput } from './match.ts';
 import { callbackWhenSpeech, hoursSpeech, keyName, moneySpeech, orderNumberSpeech, orderStatusSpeech, promptText, spellDigits } from './speech.ts';
 import { newCallState, type CallState, type CallStateStore } from './state.ts';

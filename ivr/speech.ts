@@ -1,7 +1,7 @@
 import { formatOrderNumberForSpeech } from '../api/orders/order-number.ts';
 import type { OrderStatus } from '../api/orders/status.ts';
 import { WEEKDAYS, type Hours, type IvrConfig, type IvrLanguage, type PromptKey, type Weekday } from '../api/ivr/schema.ts';
-import type { NextOpening } from './hours.ts';
+import type { NextOpening } from '../api/ivr/hours.ts';
 
 /**
  * What the IVR says, as natural sentences in English and Spanish: configured prompts with their

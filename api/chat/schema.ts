@@ -1,6 +1,6 @@
 /**
- * Chat's shapes: the console contract (agent-console/contract/chat.ts) is the one definition
+ * Chat's shapes: the console contract (api/console-contract/chat.ts) is the one definition
  * shared with the widget and the console. Zod only.
  */
-export * from '../../agent-console/contract/chat.ts';
-export { ChatTopic, CHAT_TOPICS } from '../../agent-console/contract/tasks.ts';
+export * from '../console-contract/chat.ts';
+export { ChatTopic, CHAT_TOPICS } from '../console-contract/tasks.ts';

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { Language, Skill, TaskChannel, TaskPriority, TaskSummary } from '../../agent-console/contract/tasks.ts';
+import { Language, Skill, TaskChannel, TaskPriority, TaskSummary } from '../console-contract/tasks.ts';
 
 /**
- * Tasks' shapes: the console contract (agent-console/contract) is the one definition shared with
+ * Tasks' shapes: the console contract (api/console-contract) is the one definition shared with
  * the browser; this file adds what only the server takes. Zod only.
  */
-export * from '../../agent-console/contract/tasks.ts';
-export { Presence, PRESENCES, Capacity, AgentProfile, AgentState, AgentConfigureRequest } from '../../agent-console/contract/agents.ts';
+export * from '../console-contract/tasks.ts';
+export { Presence, PRESENCES, Capacity, AgentProfile, AgentState, AgentConfigureRequest } from '../console-contract/agents.ts';
 
 /** What a source (chat, IVR, fraud) hands to the task service. */
 export const NewTask = z.strictObject({

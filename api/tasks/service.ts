@@ -27,7 +27,7 @@ import {
   type TaskState,
   type TaskSummary,
 } from './schema.ts';
-import { SERVICE_LEVEL_THRESHOLD_SECONDS, SERVICE_LEVEL_WINDOW_MINUTES, type QueueStats } from '../../agent-console/contract/floor.ts';
+import { SERVICE_LEVEL_THRESHOLD_SECONDS, SERVICE_LEVEL_WINDOW_MINUTES, type QueueStats } from '../console-contract/floor.ts';
 
 /**
  * Tasks and routing (TaskRouter's model): everything that waits for a person is a task with a

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_IVR_CONFIG } from '../../api/ivr/defaults.ts';
 import type { Hours } from '../../api/ivr/schema.ts';
-import { addDays, isOpen, localTime, nextOpening } from '../../ivr/hours.ts';
+import { addDays, isOpen, localTime, nextOpening } from '../../api/ivr/hours.ts';
 import { hoursSpeech } from '../../ivr/speech.ts';
 
 /** Business hours in the store's zone, through daylight-saving changes, weekends and holidays. */

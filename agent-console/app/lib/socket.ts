@@ -1,6 +1,6 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { z } from 'zod';
-import type { Ack, ClientEventMap, ServerEventMap } from '../../contract/events.ts';
+import type { Ack, ClientEventMap, ServerEventMap } from '../../../api/console-contract/events.ts';
 
 /**
  * The one place the console and the widget talk socket.io: every event sent is checked against

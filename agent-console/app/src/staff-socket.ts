@@ -1,5 +1,5 @@
 import { signal, type Signal } from '@preact/signals';
-import type { ClientEventMap, ServerEventMap } from '../../contract/events.ts';
+import type { ClientEventMap, ServerEventMap } from '../../../api/console-contract/events.ts';
 import { connectSocket, type TypedSocket } from '../lib/socket.ts';
 import { endSession, session } from './session.ts';
 

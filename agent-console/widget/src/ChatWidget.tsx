@@ -1,8 +1,8 @@
 import { render, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ChatAvailability, LeaveMessageRequest, looksLikeCardNumber, PreChatForm, type ChatMessage } from '../../contract/chat.ts';
+import { ChatAvailability, LeaveMessageRequest, looksLikeCardNumber, PreChatForm, type ChatMessage } from '../../../api/console-contract/chat.ts';
 import type { z } from 'zod';
-import { CHAT_TOPICS, type ChatTopic } from '../../contract/tasks.ts';
+import { CHAT_TOPICS, type ChatTopic } from '../../../api/console-contract/tasks.ts';
 import { timeOfDay, waitInWords } from '../../app/lib/format.ts';
 import { HttpError, requestJson } from '../../app/lib/http.ts';
 import { agentTyping, answerSurvey, connection, emailTranscript, endChat, markSeen, messages, pending, queue, reset, resumeSaved, send, startChat, typing, visitorSession } from './chat-session.ts';

@@ -1,7 +1,7 @@
 import { signal } from '@preact/signals';
-import type { ChatMessage, ChatReceipts, ChatStartResponse, PreChatForm, VisitorSessionView } from '../../contract/chat.ts';
-import { ShopperClientEvents, ShopperServerEvents } from '../../contract/events.ts';
-import type { QueueEstimate } from '../../contract/tasks.ts';
+import type { ChatMessage, ChatReceipts, ChatStartResponse, PreChatForm, VisitorSessionView } from '../../../api/console-contract/chat.ts';
+import { ShopperClientEvents, ShopperServerEvents } from '../../../api/console-contract/events.ts';
+import type { QueueEstimate } from '../../../api/console-contract/tasks.ts';
 import { newClientId } from '../../app/lib/ids.ts';
 import { connectSocket, RequestError, type TypedSocket } from '../../app/lib/socket.ts';
 import { requestJson } from '../../app/lib/http.ts';

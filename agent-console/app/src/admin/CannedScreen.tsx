@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CANNED_PLACEHOLDERS, CannedResponseInput, type CannedResponse } from '../../../contract/chat.ts';
-import { ChatHttp } from '../../../contract/http.ts';
+import { CANNED_PLACEHOLDERS, CannedResponseInput, type CannedResponse } from '../../../../api/console-contract/chat.ts';
+import { ChatHttp } from '../../../../api/console-contract/http.ts';
 import { dateTime } from '../../lib/format.ts';
 import { announce } from '../announce.ts';
 import { api } from '../session.ts';

@@ -1,5 +1,5 @@
 import { useRef } from 'preact/hooks';
-import { PRESENCES, type Presence } from '../../../contract/agents.ts';
+import { PRESENCES, type Presence } from '../../../../api/console-contract/agents.ts';
 import { announce } from '../announce.ts';
 import { allowedScreens, currentScreen } from '../router.ts';
 import { session, signOut } from '../session.ts';

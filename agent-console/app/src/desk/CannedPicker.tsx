@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { CannedResponse } from '../../../contract/chat.ts';
+import type { CannedResponse } from '../../../../api/console-contract/chat.ts';
 import { Dialog } from '../components/Dialog.tsx';
 
 /** Pick a canned response by title or /shortcut; the server fills its placeholders for this chat. */

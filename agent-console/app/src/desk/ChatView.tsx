@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { CannedResponse } from '../../../contract/chat.ts';
-import type { Task } from '../../../contract/tasks.ts';
+import type { CannedResponse } from '../../../../api/console-contract/chat.ts';
+import type { Task } from '../../../../api/console-contract/tasks.ts';
 import { newClientId } from '../../lib/ids.ts';
 import { announce } from '../announce.ts';
 import { Elapsed } from '../components/Countdown.tsx';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { looksLikeCardNumber } from '../../../contract/chat.ts';
+import { looksLikeCardNumber } from '../../../../api/console-contract/chat.ts';
 import { SHORTCUT_KEYS, useShortcuts } from '../shortcuts.ts';
 
 export const CARD_NUMBER_REFUSAL = 'This looks like a card number. Card numbers must never be sent in chat: ask the customer to pay in the secure checkout instead.';

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
-import type { StaffSessionView } from '../../../contract/chat.ts';
-import type { CustomerOrders, LinkTarget } from '../../../contract/events.ts';
+import type { StaffSessionView } from '../../../../api/console-contract/chat.ts';
+import type { CustomerOrders, LinkTarget } from '../../../../api/console-contract/events.ts';
 import { dateTime, money } from '../../lib/format.ts';
 import { can } from '../session.ts';
 import { TOPIC_LABELS } from './labels.ts';

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import type { Task } from '../../../contract/tasks.ts';
+import type { Task } from '../../../../api/console-contract/tasks.ts';
 import { announce } from '../announce.ts';
 import { Elapsed } from '../components/Countdown.tsx';
 import { SHORTCUT_KEYS, useShortcuts } from '../shortcuts.ts';

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import type { ChatMessage, ChatReceipts } from '../../../contract/chat.ts';
+import type { ChatMessage, ChatReceipts } from '../../../../api/console-contract/chat.ts';
 import { timeOfDay } from '../../lib/format.ts';
 import type { Outgoing } from './chats.ts';
 

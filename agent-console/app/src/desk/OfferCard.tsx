@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Task } from '../../../contract/tasks.ts';
+import type { Task } from '../../../../api/console-contract/tasks.ts';
 import { announce } from '../announce.ts';
 import { Countdown } from '../components/Countdown.tsx';
 import { SHORTCUT_KEYS } from '../shortcuts.ts';

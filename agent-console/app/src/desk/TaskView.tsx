@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
-import type { LeftMessageView } from '../../../contract/events.ts';
-import type { Task } from '../../../contract/tasks.ts';
+import type { LeftMessageView } from '../../../../api/console-contract/events.ts';
+import type { Task } from '../../../../api/console-contract/tasks.ts';
 import { dateTime } from '../../lib/format.ts';
 import { announce } from '../announce.ts';
 import { SHORTCUT_KEYS, useShortcuts } from '../shortcuts.ts';

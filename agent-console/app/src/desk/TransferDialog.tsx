@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
-import type { TransferCandidate, TransferTarget } from '../../../contract/events.ts';
+import type { TransferCandidate, TransferTarget } from '../../../../api/console-contract/events.ts';
 import { Dialog } from '../components/Dialog.tsx';
 
 type Candidate = z.infer<typeof TransferCandidate>;

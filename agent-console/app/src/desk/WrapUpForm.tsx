@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { DISPOSITION_CODES, WrapUp, type DispositionCode, type Task } from '../../../contract/tasks.ts';
+import { DISPOSITION_CODES, WrapUp, type DispositionCode, type Task } from '../../../../api/console-contract/tasks.ts';
 import { Elapsed } from '../components/Countdown.tsx';
 import { DISPOSITION_LABELS } from './labels.ts';
 

@@ -1,6 +1,6 @@
 import { computed, signal } from '@preact/signals';
-import { AgentClientEvents, AgentServerEvents } from '../../../contract/events.ts';
-import type { Task } from '../../../contract/tasks.ts';
+import { AgentClientEvents, AgentServerEvents } from '../../../../api/console-contract/events.ts';
+import type { Task } from '../../../../api/console-contract/tasks.ts';
 import { announce } from '../announce.ts';
 import { openStaffSocket } from '../staff-socket.ts';
 import { createChatThreads } from './chats.ts';

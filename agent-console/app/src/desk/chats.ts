@@ -1,6 +1,6 @@
 import { signal, type Signal } from '@preact/signals';
-import type { ChatMessage, ChatReceipts, StaffSessionView } from '../../../contract/chat.ts';
-import type { AgentClientEvents, AgentServerEvents } from '../../../contract/events.ts';
+import type { ChatMessage, ChatReceipts, StaffSessionView } from '../../../../api/console-contract/chat.ts';
+import type { AgentClientEvents, AgentServerEvents } from '../../../../api/console-contract/events.ts';
 import { newClientId } from '../../lib/ids.ts';
 import { RequestError } from '../../lib/socket.ts';
 import type { StaffSocket } from '../staff-socket.ts';

@@ -1,4 +1,4 @@
-import type { ChatTopic, DispositionCode } from '../../../contract/tasks.ts';
+import type { ChatTopic, DispositionCode } from '../../../../api/console-contract/tasks.ts';
 
 export const DISPOSITION_LABELS: Record<DispositionCode, string> = {
   resolved: 'Resolved',

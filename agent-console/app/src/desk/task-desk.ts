@@ -1,7 +1,7 @@
 import { computed, signal } from '@preact/signals';
-import type { AgentState, Presence } from '../../../contract/agents.ts';
-import type { AgentClientEvents, AgentServerEvents } from '../../../contract/events.ts';
-import type { Task, WrapUp } from '../../../contract/tasks.ts';
+import type { AgentState, Presence } from '../../../../api/console-contract/agents.ts';
+import type { AgentClientEvents, AgentServerEvents } from '../../../../api/console-contract/events.ts';
+import type { Task, WrapUp } from '../../../../api/console-contract/tasks.ts';
 import { announce } from '../announce.ts';
 import type { StaffSocket } from '../staff-socket.ts';
 

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { PRESENCES, type AgentState, type Presence } from '../../../contract/agents.ts';
-import type { FloorChat, QueueStats } from '../../../contract/floor.ts';
+import { PRESENCES, type AgentState, type Presence } from '../../../../api/console-contract/agents.ts';
+import type { FloorChat, QueueStats } from '../../../../api/console-contract/floor.ts';
 import { clockDuration, percent } from '../../lib/format.ts';
 import { announce } from '../announce.ts';
 import { Elapsed } from '../components/Countdown.tsx';

@@ -1,9 +1,9 @@
 import { signal } from '@preact/signals';
 import type { z } from 'zod';
-import type { ChatMessage, StaffSessionView } from '../../../contract/chat.ts';
-import { SupervisorClientEvents, SupervisorServerEvents, type ChatInvitation } from '../../../contract/events.ts';
-import type { FloorChat, FloorSnapshot, QueueStats } from '../../../contract/floor.ts';
-import type { Presence } from '../../../contract/agents.ts';
+import type { ChatMessage, StaffSessionView } from '../../../../api/console-contract/chat.ts';
+import { SupervisorClientEvents, SupervisorServerEvents, type ChatInvitation } from '../../../../api/console-contract/events.ts';
+import type { FloorChat, FloorSnapshot, QueueStats } from '../../../../api/console-contract/floor.ts';
+import type { Presence } from '../../../../api/console-contract/agents.ts';
 import { newClientId } from '../../lib/ids.ts';
 import { announce } from '../announce.ts';
 import { mergeMessages } from '../desk/chats.ts';

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ReviewDetail } from '../../../../api/fraud/schema.ts';
 import { ReviewDecisionRequest } from '../../../../api/fraud/schema.ts';
-import type { FraudReviewDetail } from '../../../contract/fraud.ts';
+import type { FraudReviewDetail } from '../../../../api/console-contract/fraud.ts';
 import { dateTime, money } from '../../lib/format.ts';
 import { announce } from '../announce.ts';
 import { OfferCard } from '../desk/OfferCard.tsx';

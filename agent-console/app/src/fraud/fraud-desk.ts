@@ -1,8 +1,8 @@
 import { computed, signal } from '@preact/signals';
 import type { ReviewDetail, ReviewPage } from '../../../../api/fraud/schema.ts';
-import { FraudClientEvents, FraudServerEvents } from '../../../contract/events.ts';
-import type { FraudReviewDetail } from '../../../contract/fraud.ts';
-import type { Task } from '../../../contract/tasks.ts';
+import { FraudClientEvents, FraudServerEvents } from '../../../../api/console-contract/events.ts';
+import type { FraudReviewDetail } from '../../../../api/console-contract/fraud.ts';
+import type { Task } from '../../../../api/console-contract/tasks.ts';
 import { createTaskDesk } from '../desk/task-desk.ts';
 import { api } from '../session.ts';
 import { openStaffSocket } from '../staff-socket.ts';

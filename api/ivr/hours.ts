@@ -1,4 +1,4 @@
-import { minutesOf, WEEKDAYS, type Hours, type OpeningRange, type Weekday } from '../api/ivr/schema.ts';
+import { minutesOf, WEEKDAYS, type Hours, type OpeningRange, type Weekday } from './schema.ts';
 
 /**
  * Business hours in the store's time zone. Wall-clock time comes from Intl with the configured

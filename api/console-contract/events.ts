@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Permission } from '../../api/staff/permissions.ts';
+import type { Permission } from '../staff/permissions.ts';
 import { AgentConfigureRequest, AgentState, Presence } from './agents.ts';
 import {
   CannedResponse,

@@ -110,7 +110,7 @@ export function createHttpApp(services: Services, options: { readiness: Readines
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.
   app.use('/api', createOpenApiRoutes({ staffRoutes }));
-  const storefront = createStorefrontRoutes({ config: core.config });
+  const storefront = createStorefrontRoutes({ config: core.config, logger: core.logger });
   app.use('/api/storefront', storefront.api);
   app.use(storefront.site);
 

@@ -159,7 +159,7 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(problems).to.deep.equal([]);
   });
 
-  it('shows a bad card number next to the card field, then places the order with the same Idempotency-Key once fixed', async () => {
+  it('marks a mistyped card number before sending anything, shows a decline next to the card field, then places the order with the same Idempotency-Key', async () => {
     const product = await createProduct(suite.ctx.services, { totalStock: 5 });
     const { page, problems, orderRequests } = await openStore();
     await addToCart(page, product.sku);
@@ -167,6 +167,7 @@ describe('storefront: a shopper buys in Chromium', function () {
     await fillCheckout(page, { card: '4242 4242 4242 4241' });
     await page.getByRole('button', { name: 'Place order' }).click();
 
+    // The check digit is the API's own rule (api/vault/cards.ts), run in the browser: no request for a typo.
     const cardField = page.locator('.field', { has: page.locator('#card-number') });
     await cardField.locator('.field-error').waitFor();
     expect(await cardField.locator('.field-error').textContent()).to.contain('The card number is not valid');
@@ -174,9 +175,19 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(await page.locator('.field-error').count(), 'only the card field is in error').to.equal(1);
     expect(await page.locator('#form-errors').textContent()).to.equal('Please check the highlighted fields.');
     await screenshot(page, 'card-error');
+    expect(orderRequests, 'nothing sent for a number that fails its check digit').to.have.length(0);
     expect(await suite.ctx.services.inventory.getStock(product.sku), 'nothing reserved').to.equal(5);
 
+    // A card only the issuer can refuse: the API's decline goes next to the card field.
+    await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await cardField.locator('.field-error').filter({ hasText: 'Your card was declined. Please use another card.' }).waitFor();
+    expect(await page.getByLabel('Card number').getAttribute('aria-invalid')).to.equal('true');
+    expect(await page.locator('#card-cvv').inputValue(), 'the security code is cleared after a decline').to.equal('');
+    expect(await suite.ctx.services.inventory.getStock(product.sku), 'the declined attempt released its reservation').to.equal(5);
+
     await page.getByLabel('Card number').fill(TEST_CARD);
+    await page.getByLabel('Security code').fill('123');
     await page.getByRole('button', { name: 'Place order' }).click();
     const orderNumber = await confirmationNumber(page);
     expect(orderNumber).to.match(/^\d{8}$/);
@@ -259,22 +270,44 @@ describe('storefront: a shopper buys in Chromium', function () {
     expect(settings.body.testMode).to.equal(true);
     expect(settings.body.testCards.map((card: { number: string }) => card.number)).to.include('4242424242424242');
 
-    const production = express().use(createStorefrontRoutes({ config: { env: 'production' } }).api);
+    expect(settings.body.storeName, 'STORE_NAME, the same name the emails and the phone line use').to.equal(suite.ctx.services.core.config.storeName);
+    const production = express().use(createStorefrontRoutes({ config: { env: 'production', storeName: 'Mint Store' } }).api);
     const server = production.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const response = await api(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'GET', '/config');
-      expect(response.body).to.deep.equal({ testMode: false, testCards: [] });
+      expect(response.body).to.deep.equal({ storeName: 'Mint Store', testMode: false, testCards: [] });
     } finally {
       server.close();
     }
   });
 
-  it('serves the page with a same-origin content security policy', async () => {
+  it('serves the built page with a same-origin content security policy, the store name and hashed assets browsers may keep', async () => {
     const page = await fetch(`${suite.ctx.baseUrl}/`);
     expect(page.status).to.equal(200);
     expect(page.headers.get('content-type')).to.match(/^text\/html/);
-    expect(page.headers.get('content-security-policy')).to.contain("script-src 'self'");
-    expect(await page.text()).to.contain('<script type="module" src="/app.js"></script>');
+    expect(page.headers.get('content-security-policy')).to.contain("script-src 'self'").and.to.contain("style-src 'self'").and.to.contain("default-src 'self'");
+    expect(page.headers.get('cache-control')).to.equal('no-cache');
+    const html = await page.text();
+    const storeName = suite.ctx.services.core.config.storeName;
+    expect(html).to.contain(`<title>${storeName}</title>`);
+    expect(html, 'the chat widget has its mount point').to.contain('<div id="mintdesk-chat"></div>');
+    expect(html, 'no inline script under the CSP').not.to.match(/<script(?![^>]*\ssrc=)[^>]*>/);
+    const scripts = [...html.matchAll(/<script type="module" crossorigin src="(\/assets\/[\w.-]+-[\w-]{8}\.js)"><\/script>/g)].map((m) => m[1]!);
+    const styles = [...html.matchAll(/<link rel="stylesheet" crossorigin href="(\/assets\/[\w.-]+-[\w-]{8}\.css)">/g)].map((m) => m[1]!);
+    expect(scripts).to.have.length(1);
+    expect(styles).to.have.length(1);
+    for (const [asset, type] of [
+      [scripts[0]!, /javascript/],
+      [styles[0]!, /^text\/css/],
+    ] as const) {
+      const response = await fetch(`${suite.ctx.baseUrl}${asset}`);
+      expect(response.status, asset).to.equal(200);
+      expect(response.headers.get('content-type')).to.match(type);
+      expect(response.headers.get('cache-control')).to.contain('immutable');
+      await response.arrayBuffer();
+    }
+    // Only the page and its hashed files are served: not the build's list of sources.
+    expect((await fetch(`${suite.ctx.baseUrl}/.sources.json`)).status).to.equal(404);
   });
 });

@@ -48,3 +48,9 @@ export const nextId = (stem: string) => `${stem}-${(idCounter += 1)}`;
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 export const monthName = (month: number) => MONTHS[month - 1] ?? '';
+
+/** A stored phone number as people write it: US numbers as (202) 555-0100, others as stored. */
+export function phoneForDisplay(e164: string): string {
+  const us = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+  return us ? `(${us[1]}) ${us[2]}-${us[3]}` : e164;
+}

@@ -9,7 +9,7 @@ import { AddressFields, AddressLines, addressBody, addressValuesOf, type Address
 import { CheckField, ErrorSummary, summaryHeading, TextField } from '../components/fields.tsx';
 import { SignInForm } from '../components/sign-in-form.tsx';
 import { api, newIdempotencyKey, pause, type ApiError, type ApiResult } from '../lib/api.ts';
-import { cardName, dollars, formatDateTime, formatWait } from '../lib/format.ts';
+import { cardName, dollars, formatDateTime, formatWait, phoneForDisplay } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
 import { forgetCart, loadCart, signOut, update, useShop, type Session } from '../lib/store.ts';
 import { placeIssues, type FieldErrors, type PlacedIssues } from '../lib/wording.ts';
@@ -81,7 +81,7 @@ export function CheckoutPage({ active }: { active: boolean }) {
       firstName: current.firstName || customer.firstName,
       lastName: current.lastName || customer.lastName,
       email: current.email || (customer.email ?? ''),
-      phone: current.phone || (customer.phone ?? ''),
+      phone: current.phone || (customer.phone ? phoneForDisplay(customer.phone) : ''),
       billing: current.billing.line1 || !customer.addresses[0] ? current.billing : addressValuesOf(customer.addresses[0].address),
     }));
   }

@@ -11,6 +11,11 @@ interface OrderPage {
   total: number;
 }
 
+function itemCount(order: OrderView): string {
+  const count = order.lines.reduce((n, line) => n + line.quantity, 0);
+  return count === 1 ? '1 item' : `${count} items`;
+}
+
 /** Every order of the account, newest first, each with its status history. */
 export function OrdersSection() {
   const [orders, setOrders] = useState<OrderView[] | null>(null);
@@ -50,9 +55,9 @@ export function OrdersSection() {
             <div class="order-history__head">
               <h3>Order {order.orderNumber}</h3>
               <p class="order-history__meta">
-                Placed {formatDate(order.placedAt)} · {order.lines.reduce((n, line) => n + line.quantity, 0)} item(s) · {dollars(order.totals.totalCents)}
+                Placed {formatDate(order.placedAt)} · {itemCount(order)} · {dollars(order.totals.totalCents)}
               </p>
-              <p class="status-card__status">{order.statusText}</p>
+              <p class="order-history__status">Status: {order.statusText}</p>
             </div>
             <StatusTimeline order={order} />
             <details>

@@ -38,13 +38,17 @@ export function PrivacySection({ customer }: { customer: CustomerProfile }) {
   const [problem, setProblem] = useState('');
   const [topics, setTopics] = useState(customer.emailTopics);
   const [busy, setBusy] = useState(false);
+  /** The choice just made, shown while it is being saved (the box does not jump back meanwhile). */
+  const [saving, setSaving] = useState<Partial<Record<WithdrawableConsent, boolean>>>({});
 
   async function setConsent(type: WithdrawableConsent, granted: boolean) {
     setProblem('');
     setStatus('');
     setBusy(true);
+    setSaving((current) => ({ ...current, [type]: granted }));
     const result = await api('POST', '/api/customers/me/consents', { body: { type, granted } });
     if (result.ok) await reloadProfile();
+    setSaving((current) => ({ ...current, [type]: undefined }));
     setBusy(false);
     if (!result.ok) return setProblem(result.error.message);
     const consent = CONSENTS.find((entry) => entry.type === type)!;
@@ -79,7 +83,7 @@ export function PrivacySection({ customer }: { customer: CustomerProfile }) {
           const state = customer.consents[consent.type];
           return (
             <div key={consent.type} class="consent">
-              <CheckField id={`consent-${consent.type}`} label={consent.label} checked={state?.granted ?? false} onChecked={(granted) => void setConsent(consent.type, granted)} />
+              <CheckField id={`consent-${consent.type}`} label={consent.label} checked={saving[consent.type] ?? state?.granted ?? false} onChecked={(granted) => void setConsent(consent.type, granted)} />
               <p class="hint">{state ? `${state.granted ? 'Given' : 'Withdrawn'} on ${formatDate(state.at)}.` : 'Not given.'}</p>
             </div>
           );

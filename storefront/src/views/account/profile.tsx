@@ -3,6 +3,7 @@ import { ChangePasswordInput, ProfileUpdateInput, type CustomerProfile } from '.
 import { fieldIssuesFromZod } from '../../../../platform/errors.ts';
 import { ErrorSummary, SelectField, TextField } from '../../components/fields.tsx';
 import { api } from '../../lib/api.ts';
+import { phoneForDisplay } from '../../lib/format.ts';
 import { setCustomer } from '../../lib/store.ts';
 import { useFormErrors } from '../../lib/use-form-errors.ts';
 import { W, type FormField } from '../../lib/wording.ts';
@@ -35,7 +36,7 @@ function ProfileForm({ customer }: { customer: CustomerProfile }) {
     firstName: customer.firstName,
     lastName: customer.lastName,
     email: customer.email ?? '',
-    phone: customer.phone ?? '',
+    phone: customer.phone ? phoneForDisplay(customer.phone) : '',
     birthMonth: customer.birthMonth ? String(customer.birthMonth) : '',
   });
   const [values, setValues] = useState(initial);
@@ -56,7 +57,7 @@ function ProfileForm({ customer }: { customer: CustomerProfile }) {
     if (values.firstName.trim() !== customer.firstName) body.firstName = values.firstName.trim();
     if (values.lastName.trim() !== customer.lastName) body.lastName = values.lastName.trim();
     if (values.email.trim() !== (customer.email ?? '')) body.email = values.email.trim();
-    if (values.phone.trim() !== (customer.phone ?? '')) body.phone = values.phone.trim();
+    if (values.phone.trim() !== (customer.phone ? phoneForDisplay(customer.phone) : '')) body.phone = values.phone.trim();
     const month = values.birthMonth ? Number(values.birthMonth) : null;
     if (month !== customer.birthMonth) body.birthMonth = month;
     if (Object.keys(body).length === 0) {

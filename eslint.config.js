@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', '.tools/**', '**/public/vendor/**', 'agent-console/dist/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.tools/**', '**/public/vendor/**', 'agent-console/dist/**', 'storefront/dist/**', 'storefront/dist.tmp-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

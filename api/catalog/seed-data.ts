@@ -12,7 +12,8 @@ export interface SeedResult {
  * Demo catalog for `mintdesk seed`: a small mint's storefront with proof sets, bullion-style
  * coins, commemoratives, a high-demand limited release (one per household), an upcoming release
  * and two subscription programs. Release dates are relative to `now` so the upcoming release is
- * upcoming whenever a fresh environment is seeded.
+ * upcoming whenever a fresh environment is seeded. No product has image URLs: the storefront draws
+ * each coin from its metal, year and mint mark, so the demo works offline.
  */
 
 export const SEED_PROGRAMS = {
@@ -23,9 +24,6 @@ export const SEED_PROGRAMS = {
 } as const;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const MEDIA = 'https://media.mintdesk.example/catalog';
-
-const media = (sku: string, ...views: string[]) => views.map((view) => `${MEDIA}/${sku.toLowerCase()}/${view}.jpg`);
 
 export function catalogSeedProducts(now: Date): CreateProductInput[] {
   const year = now.getUTCFullYear();
@@ -40,7 +38,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: SEED_PROGRAMS.proofSetAnnual,
       totalStock: 250_000,
       householdLimit: null,
-      mediaUrls: media(`PS-${year}-CLAD`, 'lens', 'packaging'),
       category: 'proof_sets',
       metal: 'copper-nickel clad',
       year,
@@ -55,7 +52,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: SEED_PROGRAMS.proofSetAnnual,
       totalStock: 120_000,
       householdLimit: 10,
-      mediaUrls: media(`PS-${year}-SILVER`, 'lens', 'packaging'),
       category: 'proof_sets',
       metal: 'silver',
       year,
@@ -70,7 +66,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: SEED_PROGRAMS.proofSetAnnual,
       totalStock: 250_000,
       householdLimit: null,
-      mediaUrls: media(`PS-${year + 1}-CLAD`, 'lens'),
       category: 'proof_sets',
       metal: 'copper-nickel clad',
       year: year + 1,
@@ -85,7 +80,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 180_000,
       householdLimit: null,
-      mediaUrls: media(`MS-${year}-UNC`, 'set'),
       category: 'uncirculated',
       metal: 'copper-nickel clad',
       year,
@@ -100,7 +94,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: SEED_PROGRAMS.silverEagleProofAnnual,
       totalStock: 400_000,
       householdLimit: 5,
-      mediaUrls: media(`SE-${year}-W-PROOF`, 'obverse', 'reverse', 'case'),
       category: 'coins',
       metal: 'silver',
       year,
@@ -115,7 +108,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 150_000,
       householdLimit: 10,
-      mediaUrls: media(`SE-${year}-W-BURN`, 'obverse', 'reverse'),
       category: 'uncirculated',
       metal: 'silver',
       year,
@@ -130,7 +122,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 60_000,
       householdLimit: 20,
-      mediaUrls: media(`GE-${year}-TENTH-OZ`, 'obverse', 'reverse'),
       category: 'bullion',
       metal: 'gold',
       year,
@@ -145,7 +136,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 30_000,
       householdLimit: 5,
-      mediaUrls: media(`SB-${year}-5OZ-PARK`, 'obverse', 'reverse'),
       category: 'bullion',
       metal: 'silver',
       year,
@@ -160,7 +150,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 350_000,
       householdLimit: null,
-      mediaUrls: media(`CM-${year}-LIB-DOLLAR-P`, 'obverse', 'reverse'),
       category: 'commemorative',
       metal: 'silver',
       year,
@@ -175,7 +164,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 300_000,
       householdLimit: null,
-      mediaUrls: media(`CM-${year}-LIB-HALF-D`, 'obverse', 'reverse'),
       category: 'commemorative',
       metal: 'copper-nickel clad',
       year,
@@ -190,7 +178,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 2_500,
       householdLimit: 1,
-      mediaUrls: media(`LTD-${year}-GOLD-REVERSE-PROOF`, 'obverse', 'reverse', 'certificate'),
       category: 'coins',
       metal: 'gold',
       year,
@@ -205,7 +192,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 8_000,
       householdLimit: null,
-      mediaUrls: media('MD-LIBERTY-BELL-BRONZE-3IN', 'obverse', 'reverse'),
       category: 'medals',
       metal: 'bronze',
       year: null,
@@ -220,7 +206,6 @@ export function catalogSeedProducts(now: Date): CreateProductInput[] {
       program: null,
       totalStock: 5_000,
       householdLimit: null,
-      mediaUrls: media('AC-PROOF-SET-CASE-WALNUT', 'closed', 'open'),
       category: 'accessories',
       metal: null,
       year: null,

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
-import { AppError, BusinessRuleError, ForbiddenError, parseOrThrow, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
+import { AppError, BusinessRuleError, ForbiddenError, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { CartService } from '../carts/service.ts';
 import type { InventoryService } from '../inventory/service.ts';
 import type { OrderDoc } from '../orders/model.ts';
 import { generateOrderNumber } from '../orders/order-number.ts';
 import { noSalesTax, flatRateShipping, subtotalCents, type ShippingCalculator, type TaxCalculator } from '../orders/pricing.ts';
-import { PlaceOrderRequest, type OrderChannel, type OrderView } from '../orders/schema.ts';
+import type { OrderChannel, OrderView, PlaceOrderRequest } from '../orders/schema.ts';
 import { outboxEvent, outboxJob, toOutboxEntries, type OrderService } from '../orders/service.ts';
 import type { CardCheck, PaymentService } from '../payments/service.ts';
-import { validateCard } from '../vault/cards.ts';
 import type { VaultService } from '../vault/service.ts';
 import type { CheckoutCatalog, CheckoutProduct } from './ports.ts';
+import { checkPlaceOrder } from './validate-order.ts';
 
 /**
  * Who is placing the order. Web shoppers, CSRs on the phone and the subscription generator all
@@ -156,13 +156,18 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
   return {
     async placeOrder(raw: unknown, ctx: CheckoutContext): Promise<OrderView> {
-      const input = parseOrThrow(PlaceOrderRequest, raw);
+      const now = deps.clock();
+      // Every field's problem at once, the card's included: the shopper's to fix before anything is reserved.
+      const checked = checkPlaceOrder(raw, now);
+      if (!checked.ok) {
+        const cardOnly = checked.issues.every((issue) => issue.path.startsWith('payment.card.'));
+        throw new ValidationError(cardOnly ? 'Check the card details.' : 'Some fields are missing or invalid.', checked.issues);
+      }
+      const input = checked.order;
       if (input.payment.type === 'saved_card' && !ctx.customerId) {
         throw new ValidationError('Saved cards belong to registered customers.', [{ path: 'payment.cardToken', code: 'card.not_found', message: 'No such saved card.' }], 'card.not_found');
       }
-      const now = deps.clock();
-      // Card format problems are the shopper's to fix before anything is reserved.
-      const newCard = input.payment.type === 'card' ? validateCard(input.payment.card, now, 'payment.card') : null;
+      const newCard = checked.card;
       const savedCard = input.payment.type === 'saved_card' ? await deps.vault.savedCard(ctx.customerId!, input.payment.cardToken) : null;
       if (input.payment.type === 'saved_card' && ctx.channel !== 'subscription' && !input.payment.cvv) {
         throw new ValidationError('Enter the card security code.', [{ path: 'payment.cvv', code: 'required', message: 'Enter the 3 or 4 digit security code.' }]);

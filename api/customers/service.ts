@@ -80,6 +80,8 @@ export interface CustomerServiceDeps {
   appSecret: string;
   /** Every staff read or change of a customer is recorded here before data is returned. */
   audit: AuditRecorder;
+  /** From the vault: wipes the customer's saved cards when the account is closed. */
+  deleteSavedCards?: (customerId: string) => Promise<unknown>;
   /** From the orders service; without it an order-number search finds nobody. */
   findCustomerIdsByOrderNumber?: (orderNumber: string) => Promise<string[]>;
   sessionIdleMs?: number;
@@ -535,6 +537,7 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
         now,
       );
       await sessions.endAllFor(customerId);
+      await deps.deleteSavedCards?.(customerId);
       logger.info({ customerId }, 'customer account closed');
     },
 

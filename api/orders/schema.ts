@@ -92,6 +92,9 @@ export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 export type PlaceOrderInput = z.input<typeof PlaceOrderRequest>;
 
 export const OrderStatusSchema = z.enum(ORDER_STATUSES);
+/** `not_charged`: verified, authorised or declined, nothing taken; `charged`: captured; `refunded`: captured, then cancelled. */
+export const PaymentCharge = z.enum(['not_charged', 'charged', 'refunded']);
+export type PaymentCharge = z.infer<typeof PaymentCharge>;
 export const OrderChannel = z.enum(['web', 'phone', 'subscription']);
 export type OrderChannel = z.infer<typeof OrderChannel>;
 
@@ -115,7 +118,14 @@ export const OrderView = z.object({
     }),
   ),
   totals: z.object({ subtotalCents: z.number(), taxCents: z.number(), shippingCents: z.number(), totalCents: z.number() }),
-  payment: z.object({ brand: z.string(), last4: z.string() }),
+  payment: z.object({
+    brand: z.string(),
+    last4: z.string(),
+    /** What happened to the money, so nobody is told "paid" before the capture: `charged` only once captured. */
+    charge: PaymentCharge,
+  }),
+  /** Each status the order reached, oldest first, in customer words (no staff names or reasons). */
+  timeline: z.array(z.object({ status: OrderStatusSchema, statusText: z.string(), at: z.string() })),
 });
 export type OrderView = z.infer<typeof OrderView>;
 

@@ -81,7 +81,8 @@ export function createOrderService({ mongo, redis, redisPrefix, clock, events, q
         ...(s.shippedAt ? { shippedAt: s.shippedAt.toISOString() } : {}),
       })),
       totals: order.totals,
-      payment: { brand: order.payment.brand, last4: order.payment.last4 },
+      payment: { brand: order.payment.brand, last4: order.payment.last4, charge: !order.payment.captureId ? 'not_charged' : order.status === 'cancelled' ? 'refunded' : 'charged' },
+      timeline: order.statusHistory.map((entry) => ({ status: entry.to as OrderStatus, statusText: STATUS_DESCRIPTIONS[entry.to as OrderStatus], at: new Date(entry.at).toISOString() })),
     };
   }
 

@@ -124,7 +124,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
   const consoleStatic = createConsoleStaticRoutes();
   app.use('/console', consoleStatic.console);
   app.use('/chat-widget', consoleStatic.widget);
-  const storefront = createStorefrontRoutes({ config: core.config });
+  const storefront = createStorefrontRoutes({ config: core.config, logger: core.logger });
   app.use('/api/storefront', storefront.api);
   app.use(storefront.site);
 

@@ -19,7 +19,8 @@ describe('checkout: web orders through the API', function () {
     expect(response.body.status).to.equal('pending_fraud_check');
     expect(response.body.orderNumber).to.match(/^\d{8}$/);
     expect(response.body.totals).to.deep.equal({ subtotalCents: 10_000, taxCents: 0, shippingCents: 495, totalCents: 10_495 });
-    expect(response.body.payment).to.deep.equal({ brand: 'visa', last4: '4242' });
+    expect(response.body.payment, 'checked, not charged: money moves after the fraud check').to.deep.equal({ brand: 'visa', last4: '4242', charge: 'not_charged' });
+    expect(response.body.timeline.map((step: { status: string; statusText: string }) => [step.status, step.statusText])).to.deep.equal([['pending_fraud_check', 'received and being verified']]);
     expect(await ctx.services.inventory.getStock(product.sku)).to.equal(3);
 
     const stored = await ctx.services.orders.findByNumber(response.body.orderNumber);
@@ -68,6 +69,21 @@ describe('checkout: web orders through the API', function () {
     const response = await api(ctx.baseUrl, 'POST', '/api/orders', { body });
     expect(response.status).to.equal(400);
     expect(response.body.error.fields).to.deep.include({ path: 'payment.card.number', code: 'card.luhn', message: response.body.error.fields[0].message });
+    expect(await ctx.services.inventory.getStock(product.sku)).to.equal(3);
+  });
+
+  it('answers every problem of the request at once: the schema\'s and the card\'s together', async () => {
+    const product = await createProduct(ctx.services, { totalStock: 3 });
+    const body = checkoutBody([{ sku: product.sku, quantity: 1 }]);
+    (body.purchaser as { email: string }).email = 'ada@';
+    (body.billingAddress as { state: string }).state = 'ZZ';
+    Object.assign((body.payment as { card: Record<string, unknown> }).card, { number: '4242424242424241', expMonth: 13, cvv: '12' });
+    const response = await api(ctx.baseUrl, 'POST', '/api/orders', { body });
+    expect(response.status).to.equal(400);
+    const paths = response.body.error.fields.map((f: { path: string; code: string }) => f.path);
+    expect(paths).to.include.members(['purchaser.email', 'billingAddress.state', 'payment.card.number', 'payment.card.expMonth', 'payment.card.cvv']);
+    expect(new Set(paths).size, 'one problem per field').to.equal(paths.length);
+    expect(response.body.error.fields.find((f: { path: string }) => f.path === 'payment.card.number').code).to.equal('card.luhn');
     expect(await ctx.services.inventory.getStock(product.sku)).to.equal(3);
   });
 

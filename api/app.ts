@@ -9,6 +9,7 @@ import { auditDeniedAccess, createAuditRoutes } from './audit/routes.ts';
 import { createStaffRoutes } from './staff/routes.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { requestContext } from './http/request-context.ts';
+import { refuseUnsafeRequestText } from './http/validate.ts';
 import { createCheckoutRoutes } from './checkout/routes.ts';
 import { createEmailRouter, EMAIL_PUBLIC_MOUNT } from './email/routes.ts';
 import { createEmailStaffRouter, EMAIL_STAFF_MOUNT } from './email/staff-routes.ts';
@@ -50,7 +51,7 @@ export function createHttpApp(services: Services, options: { readiness: Readines
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
 
-  app.use('/api', express.json({ limit: '64kb' }));
+  app.use('/api', express.json({ limit: '64kb' }), refuseUnsafeRequestText);
 
   // Every StaffRouter mounted below registers here; the permission-matrix test reads app.locals.staffRoutes.
   const staffRoutes: StaffRouteSpec[] = [];

@@ -1,4 +1,6 @@
-import express, { Router, type Request, type RequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { normaliseError } from '../api/http/errors.ts';
+import { refuseUnsafeText } from '../platform/errors.ts';
 import type { Services } from '../api/services.ts';
 import { describeError, twimlForError } from './errors.ts';
 import { createIvrFlow, type FlowStep, type Scope, type TwilioParams } from './flow.ts';
@@ -31,7 +33,23 @@ export function createIvrWebhookRouter(services: Services, phone: Pick<PhoneNetw
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 300 }));
   router.use(requireTwilioSignature(phone.authToken, phone.publicBaseUrl));
   for (const [path, step] of Object.entries(flow)) router.post(path, webhook(step, budgetMs, services, phone.publicBaseUrl));
+  router.use(unreadableBody(flow, services, phone.publicBaseUrl));
   return router;
+}
+
+/**
+ * A body the parser cannot read (labelled gzip but not compressed, too large, a bad charset) has no
+ * signature that can be checked, and Twilio never sends one. If someone dialled anyway, they hear
+ * the apology and the way to a rep rather than Twilio's "application error" (it plays that on any 4xx).
+ */
+function unreadableBody(flow: Record<string, FlowStep>, services: Services, publicBaseUrl: string): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    const appError = normaliseError(error);
+    if (appError.kind !== 'validation' || res.headersSent) return next(error);
+    req.log.warn({ path: req.path, code: appError.code }, 'IVR webhook body unreadable; answered with the apology');
+    const context = Object.hasOwn(flow, req.path) ? flow[req.path]!.context : 'flow';
+    res.status(200).type('text/xml').send(twimlForError({ context, lang: null, config: services.ivr.lastKnownConfig(), publicBaseUrl }));
+  };
 }
 
 function requireTwilioSignature(authToken: string, publicBaseUrl: string): RequestHandler {
@@ -75,7 +93,10 @@ function webhook(step: FlowStep, budgetMs: number, services: Services, publicBas
     };
     const timer = setTimeout(() => fallback('budget'), budgetMs);
     try {
-      reply(await step.handle(paramsOf(req), scope));
+      // A NUL or an unpaired surrogate in a signed parameter: refused like anywhere else, apologised for.
+      const params = paramsOf(req);
+      refuseUnsafeText(params);
+      reply(await step.handle(params, scope));
     } catch (error) {
       fallback('error', error);
     } finally {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findUnsafeText, INVALID_CHARACTER, INVALID_CHARACTER_MESSAGE } from './safe-text.ts';
 
 /**
  * The one error family of mintdesk. Every failure a user can see is an AppError with a stable
@@ -145,8 +146,24 @@ export function validationErrorFromZod(error: z.ZodError, message = 'Some fields
   return new ValidationError(message, fields);
 }
 
-/** Parses `input` with `schema`, throwing a ValidationError that names each bad field. */
+/** The refusal of a NUL or an unpaired surrogate (platform/safe-text.ts): 400 `input.invalid_character`, naming where it was. */
+export function invalidCharacterError(path: string): ValidationError {
+  return new ValidationError(INVALID_CHARACTER_MESSAGE, [{ path, code: INVALID_CHARACTER, message: INVALID_CHARACTER_MESSAGE }], INVALID_CHARACTER);
+}
+
+/** Throws `invalidCharacterError` for the first unsafe string in `input`, its path under `prefix`. */
+export function refuseUnsafeText(input: unknown, prefix = ''): void {
+  const path = findUnsafeText(input);
+  if (path === undefined) return;
+  throw invalidCharacterError(prefix && path ? `${prefix}.${path}` : prefix || path);
+}
+
+/**
+ * Parses `input` with `schema`, throwing a ValidationError that names each bad field. Every string
+ * in it is checked first for characters no store can keep (NUL, unpaired surrogates), whatever the schema.
+ */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, message?: string): z.infer<S> {
+  refuseUnsafeText(input);
   const result = schema.safeParse(input);
   if (!result.success) throw validationErrorFromZod(result.error, message, input);
   return result.data;

@@ -28,14 +28,27 @@ export function toHttpError(error: unknown, requestId?: string): { status: numbe
   return { status: STATUS_BY_KIND[appError.kind], body };
 }
 
-/** Errors thrown by express itself (oversized or malformed JSON) become AppErrors too. */
+/**
+ * Errors thrown by express itself and its body parsers (http-errors with a 4xx `status`) become
+ * AppErrors too: a request we cannot read is the client's error, never a 500.
+ */
 export function normaliseError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  const status = (error as { status?: number; type?: string })?.status;
-  const type = (error as { type?: string })?.type;
+  const { status, type, code, name, expose } = (error ?? {}) as { status?: unknown; type?: unknown; code?: unknown; name?: unknown; expose?: unknown };
   if (type === 'entity.too.large' || status === 413) return new AppError('validation', 'request.too_large', 'The request body is too large.');
   if (type === 'entity.parse.failed') return new ValidationError('The request body is not valid JSON.', [], 'request.malformed_json');
   if (status === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported') return new ValidationError('Unsupported request encoding.', [], 'request.unsupported_encoding');
+  // Only http-errors (`expose`, set by body-parser) and the router's URIError: an SDK's error that
+  // happens to carry a 4xx `status` (a Twilio REST failure) is still our failure, a 500.
+  if (typeof status === 'number' && status >= 400 && status < 500 && (expose === true || name === 'URIError')) {
+    // zlib (Z_DATA_ERROR...) and brotli (ERR__ERROR_...) failures: labelled gzip, deflate or br, but not.
+    if (typeof code === 'string' && /^(Z_|ERR__)/.test(code)) {
+      return new ValidationError('The request body is not compressed the way its Content-Encoding header says.', [], 'request.bad_content_encoding');
+    }
+    if (name === 'URIError') return new ValidationError('The address contains malformed percent-encoding.', [], 'request.malformed_url');
+    if (type === 'request.aborted') return new ValidationError('The request body ended early.', [], 'request.aborted');
+    return new ValidationError('The request could not be read.', [], 'request.malformed');
+  }
   return new AppError('internal', 'internal_error', 'Something went wrong on our side. Please try again.');
 }
 

@@ -26,6 +26,7 @@ import type { PhoneSimulator } from '../dev/phone-simulator.ts';
 import { createHealthRouter, type Readiness } from '../health.ts';
 import { CHAT_PUBLIC_MOUNT, CHAT_STAFF_MOUNT, createChatRoutes } from '../../api/chat/routes.ts';
 import { createConsoleStaticRoutes } from '../../agent-console/static.ts';
+import { refuseUnsafeRequestText } from '../../api/http/validate.ts';
 
 /** What the HTTP application is built from (apps/runtime.ts has all of it). */
 export interface HttpAppParts {
@@ -56,7 +57,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
 
   app.use(createHealthRouter(readiness));
 
-  app.use('/api', express.json({ limit: '64kb' }));
+  app.use('/api', express.json({ limit: '64kb' }), refuseUnsafeRequestText);
 
   // Every StaffRouter mounted below registers here; the permission-matrix test reads app.locals.staffRoutes.
   const staffRoutes: StaffRouteSpec[] = [];

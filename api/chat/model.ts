@@ -28,7 +28,8 @@ export interface ChatSessionDoc {
 const chatSessionSchema = new Schema<ChatSessionDoc>(
   {
     _id: { type: String, required: true },
-    taskId: { type: String, required: true },
+    // Set right after the session's task is created (the task names the session, so the session comes first).
+    taskId: { type: String, default: '' },
     state: { type: String, required: true, index: true },
     visitor: { type: Schema.Types.Mixed, required: true },
     agent: { type: Schema.Types.Mixed, default: null },

@@ -328,7 +328,7 @@ export function createChatService(deps: ChatServiceDeps) {
     await updateSession(doc._id, { state: 'ended', endedAt: clock(), endedBy: by, receipts, lastMessageAt: last ? new Date(Number(last)) : doc.lastMessageAt });
   }
 
-  tasks.onChange((change) => void onTaskChange(change).catch((error: Error) => logger.error({ err: error.message }, 'chat: following a task change failed')));
+  tasks.onChange((change) => onTaskChange(change).catch((error: Error) => logger.error({ err: error.message }, 'chat: following a task change failed')));
 
   const service = {
     onChange(listener: (change: ChatChange) => void): () => void {

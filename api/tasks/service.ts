@@ -101,7 +101,7 @@ export function createTaskService(deps: TaskServiceDeps) {
   const offerTimeoutMs = deps.settings.offerTimeoutMs;
   const cooldownMs = deps.settings.declineCooldownMs ?? offerTimeoutMs;
   const thresholdMs = SERVICE_LEVEL_THRESHOLD_SECONDS * 1000;
-  const listeners = new Set<(change: TaskChange) => void>();
+  const listeners = new Set<(change: TaskChange) => void | Promise<void>>();
   const names = new Map<string, StaffDirectoryEntry>();
 
   let indexes: Promise<void> | undefined;
@@ -114,14 +114,10 @@ export function createTaskService(deps: TaskServiceDeps) {
   const run = (lua: LuaScript, args: (string | number)[]) => runScript(redis, lua, [], [B, ...args]);
   const now = () => clock().getTime();
 
-  function emit(change: TaskChange) {
-    for (const listener of listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        logger.error({ err: error }, 'task change listener failed');
-      }
-    }
+  /** Listeners run before the change's caller gets its answer: an accepted chat is the agent's chat when accept returns. */
+  async function emit(change: TaskChange): Promise<void> {
+    const results = await Promise.allSettled([...listeners].map(async (listener) => listener(change)));
+    for (const result of results) if (result.status === 'rejected') logger.error({ err: result.reason }, 'task change listener failed');
   }
 
   async function directory(staffUserId: string): Promise<StaffDirectoryEntry> {
@@ -225,7 +221,7 @@ export function createTaskService(deps: TaskServiceDeps) {
     for (const id of new Set(ids)) {
       if (!id) continue;
       const agent = await readAgent(id);
-      if (agent) emit({ kind: 'agent', agent });
+      if (agent) await emit({ kind: 'agent', agent });
     }
   }
 
@@ -253,7 +249,7 @@ export function createTaskService(deps: TaskServiceDeps) {
   async function changed(id: string, previous: { state: TaskState | null; holder: string | null }, options: { revoked?: RevokeReason; persistExtra?: Partial<TaskDoc>; note?: { staffUserId: string | null; note?: string } } = {}): Promise<Task> {
     const task = await requireTask(id);
     await persist(id, options.persistExtra, options.note);
-    emit({ kind: 'task', task, previousHolder: previous.holder, previousState: previous.state, ...(options.revoked ? { revoked: options.revoked } : {}) });
+    await emit({ kind: 'task', task, previousHolder: previous.holder, previousState: previous.state, ...(options.revoked ? { revoked: options.revoked } : {}) });
     await announceAgents([previous.holder ?? '', task.offer?.staffUserId ?? '', task.assignee?.staffUserId ?? '']);
     return task;
   }
@@ -279,7 +275,7 @@ export function createTaskService(deps: TaskServiceDeps) {
   let ticking = false;
 
   const service = {
-    onChange(listener: (change: TaskChange) => void): () => void {
+    onChange(listener: (change: TaskChange) => void | Promise<void>): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
@@ -365,7 +361,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       const created = Number(await run(CREATE_TASK, [stored._id, stored.channel, stored.priority, stored.language, stored.requiredSkills.join(','), stored.createdAt.getTime(), score, JSON.stringify(stored.summary)]));
       const task = await requireTask(stored._id);
       if (created) {
-        emit({ kind: 'task', task, previousHolder: null, previousState: null });
+        await emit({ kind: 'task', task, previousHolder: null, previousState: null });
         kick(task.channel);
       }
       return task;
@@ -568,7 +564,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       }
       const agent = (await readAgent(staffUserId))!;
       if (result[0] === 'ok') {
-        emit({ kind: 'agent', agent });
+        await emit({ kind: 'agent', agent });
         if (presence === 'available') for (const channel of TASK_CHANNELS) if (agent.capacity[channel] > 0) kick(channel);
       }
       if (actor && actor.staffUserId !== staffUserId) {
@@ -590,7 +586,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       };
       await Profiles.replaceOne({ _id: profile._id }, profile, { upsert: true });
       const agent = await service.ensureAgent(request.staffUserId);
-      emit({ kind: 'agent', agent });
+      await emit({ kind: 'agent', agent });
       for (const channel of TASK_CHANNELS) kick(channel);
       await audit.record({ actor, action: 'agent.configure', resource: { type: 'staff_user', id: request.staffUserId }, outcome: 'success', details: { languages: profile.languages, capacity: profile.capacity } });
       return agent;

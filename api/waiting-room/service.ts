@@ -1,7 +1,8 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError, parseOrThrow } from '../../platform/errors.ts';
+import { createSignedTokens } from '../../platform/signed-tokens.ts';
 import type { WaitingRoomStats, WaitingRoomStatus } from './schema.ts';
 
 /**
@@ -70,7 +71,8 @@ const openRoomSchema = z.strictObject({
   admitPerSecond: z.number().positive().max(1_000_000),
 });
 
-const TOKEN_CONTEXT = 'mintdesk.waiting-room.v1.';
+/** What an admission token carries (platform/signed-tokens.ts adds the expiry). */
+const AdmissionTokenClaims = z.strictObject({ roomId: z.string(), visitorId: z.string() });
 // Tolerates float rounding in elapsed * rate so a visitor is admitted exactly at their second.
 const EPSILON = 1e-9;
 
@@ -142,14 +144,11 @@ export function createWaitingRoomService(deps: WaitingRoomServiceDeps): WaitingR
   const metaKey = (roomId: string) => `${deps.prefix}wr:{${roomId}}:meta`;
   const queueKey = (roomId: string) => `${deps.prefix}wr:{${roomId}}:queue`;
 
-  function sign(payload: string): Buffer {
-    return createHmac('sha256', secret).update(TOKEN_CONTEXT + payload).digest();
-  }
+  const admissionTokens = createSignedTokens(secret, { purpose: 'waiting-room-admission', claims: AdmissionTokenClaims, maxLength: 512 });
 
   function issueToken(roomId: string, visitorId: string, now: number): { token: string; expiresAt: Date } {
-    const expiresAt = now + admissionTtlMs;
-    const payload = Buffer.from(JSON.stringify({ r: roomId, v: visitorId, e: expiresAt }), 'utf8').toString('base64url');
-    return { token: `${payload}.${sign(payload).toString('base64url')}`, expiresAt: new Date(expiresAt) };
+    const expiresAt = new Date(now + admissionTtlMs);
+    return { token: admissionTokens.sign({ roomId, visitorId }, { expiresAt }), expiresAt };
   }
 
   function buildStatus(roomId: string, visitorId: string, opensAtMs: number, rate: number, rank: number | null): WaitingRoomStatus {
@@ -222,25 +221,16 @@ export function createWaitingRoomService(deps: WaitingRoomServiceDeps): WaitingR
 
   function verifyAdmission(roomId: string, token: string, options: { visitorId?: string } = {}): AdmissionClaims {
     const invalid = () => new ForbiddenError('waiting_room.admission_invalid', 'Your place in the waiting room could not be verified.');
-    const parts = typeof token === 'string' ? token.split('.') : [];
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw invalid();
-    const [payload, signature] = parts as [string, string];
-    // Compared as text: decoded bytes would also accept other spellings of the last base64 character.
-    const expected = Buffer.from(sign(payload).toString('base64url'));
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-    let claims: { r?: unknown; v?: unknown; e?: unknown };
-    try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
-    } catch {
-      throw invalid();
-    }
-    if (claims.r !== roomId || typeof claims.v !== 'string' || typeof claims.e !== 'number') throw invalid();
-    if (options.visitorId !== undefined && claims.v !== options.visitorId) throw invalid();
-    if (claims.e <= clock().getTime()) {
+    const verified = admissionTokens.verify(token, clock());
+    // Admission tokens are always issued with an expiry; one without is not ours.
+    if (verified.status === 'invalid' || verified.expiresAt === null) throw invalid();
+    // Another room's or another visitor's token is invalid here, expired or not.
+    if (verified.claims.roomId !== roomId) throw invalid();
+    if (options.visitorId !== undefined && verified.claims.visitorId !== options.visitorId) throw invalid();
+    if (verified.status === 'expired') {
       throw new ForbiddenError('waiting_room.admission_expired', 'Your admission has expired; return to the waiting room page to refresh it.');
     }
-    return { roomId, visitorId: claims.v, expiresAt: new Date(claims.e) };
+    return { roomId, visitorId: verified.claims.visitorId, expiresAt: verified.expiresAt };
   }
 
   async function roomStats(roomId: string): Promise<WaitingRoomStats> {

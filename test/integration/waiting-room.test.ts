@@ -168,7 +168,7 @@ describe('waiting room service (Redis)', () => {
     expect(peer.verifyAdmission('launch', token).visitorId).to.equal('alice');
 
     const [payload, signature] = token.split('.') as [string, string];
-    const forgedPayload = Buffer.from(JSON.stringify({ r: 'launch', v: 'mallory', e: at(999_999).getTime() })).toString('base64url');
+    const forgedPayload = Buffer.from(JSON.stringify({ c: { roomId: 'launch', visitorId: 'mallory' }, x: at(999_999).getTime() })).toString('base64url');
     const flipped = signature.slice(0, -2) + (signature.at(-2) === 'A' ? 'B' : 'A') + signature.at(-1);
     for (const bad of [`${forgedPayload}.${signature}`, `${payload}.${flipped}`, payload, `${payload}.`, '', 'a.b.c', `${payload}.${signature}x`]) {
       expectAppErrorSync(() => rooms.verifyAdmission('launch', bad), 'waiting_room.admission_invalid');

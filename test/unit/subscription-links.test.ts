@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AppError } from '../../platform/errors.ts';
 import { signLink, verifyLink, type LinkClaims } from '../../api/subscriptions/links.ts';
+import { unsubscribeToken } from '../../api/email/unsubscribe.ts';
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123456789';
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -21,16 +22,16 @@ function errorOf(fn: () => unknown): AppError {
   throw new Error('expected an error');
 }
 
-/** Replaces the claims part of a token with other JSON, keeping the original signature. */
+/** Replaces the claims part of a token (platform/signed-tokens.ts) with other JSON, keeping the original signature. */
 function withClaims(token: string, wire: Record<string, unknown>): string {
-  const [version, , signature] = token.split('.');
-  return `${version}.${Buffer.from(JSON.stringify(wire)).toString('base64url')}.${signature}`;
+  const [, signature] = token.split('.');
+  return `${Buffer.from(JSON.stringify(wire)).toString('base64url')}.${signature}`;
 }
 
 describe('subscription links', () => {
   it('round-trips the enrollment, release, action and expiry (to the second)', () => {
     const token = signLink(claims, SECRET);
-    expect(token).to.match(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(token).to.match(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(verifyLink(token, SECRET, NOW)).to.deep.equal(claims);
   });
 
@@ -42,18 +43,23 @@ describe('subscription links', () => {
 
   it('rejects a token whose claims were changed (another action, release or enrollment, a later expiry)', () => {
     const token = signLink(claims, SECRET);
-    const wire = { e: claims.enrollmentId, r: claims.releaseSku, a: claims.action, x: Math.floor(claims.expiresAt.getTime() / 1000) };
-    for (const changed of [{ ...wire, a: 'cancel' }, { ...wire, r: 'PS-2028-CLAD' }, { ...wire, e: '00000000-0000-4000-8000-000000000000' }, { ...wire, x: wire.x + 86_400 }]) {
+    const wire = { c: { enrollmentId: claims.enrollmentId, releaseSku: claims.releaseSku, action: claims.action }, x: claims.expiresAt.getTime() };
+    // The unchanged claims with the original signature still verify: only the changes below break it.
+    expect(verifyLink(withClaims(token, wire), SECRET, NOW)).to.deep.equal(claims);
+    for (const changed of [{ ...wire, c: { ...wire.c, action: 'cancel' } }, { ...wire, c: { ...wire.c, releaseSku: 'PS-2028-CLAD' } }, { ...wire, c: { ...wire.c, enrollmentId: '00000000-0000-4000-8000-000000000000' } }, { ...wire, x: wire.x + 86_400_000 }]) {
       expect(errorOf(() => verifyLink(withClaims(token, changed), SECRET, NOW)).code).to.equal('subscription.link_invalid');
     }
   });
 
-  it('rejects a token signed with another secret, a flipped signature character and malformed tokens', () => {
+  it('rejects a token signed with another secret or for another purpose, a flipped signature character and malformed tokens', () => {
     const token = signLink(claims, SECRET);
+    // A genuine token of another kind (an unsubscribe link) signed with the same secret.
+    const unsubscribe = unsubscribeToken(SECRET, { customerId: claims.enrollmentId, topic: 'news_releases' });
+    expect(errorOf(() => verifyLink(unsubscribe, SECRET, NOW)).code).to.equal('subscription.link_invalid');
     expect(errorOf(() => verifyLink(token, `${SECRET}x`, NOW)).code).to.equal('subscription.link_invalid');
     const last = token.at(-1) === 'A' ? 'B' : 'A';
     expect(errorOf(() => verifyLink(`${token.slice(0, -1)}${last}`, SECRET, NOW)).code).to.equal('subscription.link_invalid');
-    for (const bad of ['', 'v1', 'v1..', `v2.${token.slice(3)}`, `${token}.extra`, 'x'.repeat(600)]) {
+    for (const bad of ['', 'v1', 'v1..', `x${token}`, `${token}.extra`, 'x'.repeat(600)]) {
       expect(errorOf(() => verifyLink(bad, SECRET, NOW)).kind, bad.slice(0, 20)).to.equal('forbidden');
     }
   });

@@ -23,17 +23,17 @@ describe('unsubscribe links', () => {
     const [payload, signature] = token.split('.') as [string, string];
     const flipped = `${payload}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
     expect(verifyUnsubscribeToken(SECRET, flipped)).to.equal(undefined);
+    const payloadOf = (claims: Record<string, unknown>) => Buffer.from(JSON.stringify({ c: claims })).toString('base64url');
+    expect(payloadOf({ customerId: CUSTOMER, topic: 'news_releases' })).to.equal(payload);
     // Someone else's customer id with my signature.
-    const otherPayload = Buffer.from(`${CUSTOMER.replace('3f1c', '0000')}:news_releases`).toString('base64url');
-    expect(verifyUnsubscribeToken(SECRET, `${otherPayload}.${signature}`)).to.equal(undefined);
+    expect(verifyUnsubscribeToken(SECRET, `${payloadOf({ customerId: CUSTOMER.replace('3f1c', '0000'), topic: 'news_releases' })}.${signature}`)).to.equal(undefined);
     // My customer id with another topic and my signature.
-    const otherTopic = Buffer.from(`${CUSTOMER}:coins_online`).toString('base64url');
-    expect(verifyUnsubscribeToken(SECRET, `${otherTopic}.${signature}`)).to.equal(undefined);
+    expect(verifyUnsubscribeToken(SECRET, `${payloadOf({ customerId: CUSTOMER, topic: 'coins_online' })}.${signature}`)).to.equal(undefined);
     expect(verifyUnsubscribeToken(`${SECRET}x`, token)).to.equal(undefined);
   });
 
   it('rejects malformed tokens without throwing', () => {
-    const unknownTopic = Buffer.from(`${CUSTOMER}:everything`).toString('base64url');
+    const unknownTopic = Buffer.from(JSON.stringify({ c: { customerId: CUSTOMER, topic: 'everything' } })).toString('base64url');
     for (const bad of ['', '.', 'abc', 'abc.def', `${unknownTopic}.${'A'.repeat(43)}`, `${'A'.repeat(400)}.${'A'.repeat(43)}`, 'a.b.c', '../../etc/passwd']) {
       expect(verifyUnsubscribeToken(SECRET, bad), bad).to.equal(undefined);
     }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { attachConsoleSockets, type ConsoleSockets } from '../../agent-console/server.ts';
-import { AgentServerEvents } from '../../agent-console/contract/events.ts';
-import type { ChatMessage, StaffSessionView, VisitorSessionView } from '../../agent-console/contract/chat.ts';
-import type { Task } from '../../agent-console/contract/tasks.ts';
+import { AgentServerEvents } from '../../api/console-contract/events.ts';
+import type { ChatMessage, StaffSessionView, VisitorSessionView } from '../../api/console-contract/chat.ts';
+import type { Task } from '../../api/console-contract/tasks.ts';
 import type { ReceivedMail } from '../../platform/embedded/index.ts';
 import { createEmailWorker } from '../../workers/email/worker.ts';
 import { api } from '../support/http.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { attachConsoleSockets, type ConsoleSockets } from '../../agent-console/server.ts';
-import type { FraudReviewDetail } from '../../agent-console/contract/fraud.ts';
-import type { Task } from '../../agent-console/contract/tasks.ts';
+import type { FraudReviewDetail } from '../../api/console-contract/fraud.ts';
+import type { Task } from '../../api/console-contract/tasks.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';

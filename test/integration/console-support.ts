@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { StaffRole } from '../../api/staff/permissions.ts';
-import type { Ack } from '../../agent-console/contract/events.ts';
-import type { ChatMessage } from '../../agent-console/contract/chat.ts';
+import type { Ack } from '../../api/console-contract/events.ts';
+import type { ChatMessage } from '../../api/console-contract/chat.ts';
 import { api } from '../support/http.ts';
 import type { TestContext } from '../support/infra.ts';
 import { waitFor } from '../support/order-flow.ts';

@@ -24,13 +24,12 @@ export async function runSeed(args: string[] = []): Promise<void> {
     process.stdout.write(`catalog: ${catalog.created.length} created, ${catalog.existing.length} already there\n`);
     if (!values['demo-staff']) return;
     if (config.env === 'production') throw new Error('demo staff accounts are refused when NODE_ENV=production');
-    process.stdout.write('Each account signs in once with its one-time password, then sets its own password (and, for admin and auditor, scans a TOTP code shown only to them).\n');
     for (const role of STAFF_ROLES) {
       const username = `demo-${role.replace('_', '-')}`;
       const password = randomBytes(9).toString('base64url');
       try {
         const created = await createStaffUserFromCli(runtime, { username, displayName: `Demo ${role}`, email: `${username}@mintdesk.local`, role, password });
-        process.stdout.write(`staff ${username} (${role}) one-time password ${password}${created.user.totpEnrolmentPending ? ' (enrols an authenticator at first sign-in)' : ''}\n`);
+        process.stdout.write(`staff ${username} (${role}) password ${password}${created.totpUri ? `\n  TOTP: ${created.totpUri}` : ''}\n`);
       } catch (error) {
         process.stdout.write(`staff ${username}: ${(error as Error).message}\n`);
       }
@@ -59,10 +58,8 @@ export async function runAdminCommand(args: string[]): Promise<void> {
         password,
       });
       process.stdout.write(`created ${created.user.username} (${created.user.role})\n`);
-      if (!values.password) process.stdout.write(`one-time password: ${password}\n`);
-      process.stdout.write(
-        `At first sign-in ${created.user.username} replaces this password${created.user.totpEnrolmentPending ? ' and enrols an authenticator app (the secret is shown only to them)' : ''}.\n`,
-      );
+      if (!values.password) process.stdout.write(`password: ${password}\n`);
+      if (created.totpUri) process.stdout.write(`second factor (scan into an authenticator app, shown once):\n  ${created.totpUri}\n`);
     });
     return;
   }

@@ -13,7 +13,6 @@ const USAGE = `mintdesk <command>
   ws                    the console's socket.io process only (on WS_PORT)
   workers               the BullMQ workers only
   seed [--demo-staff]   load the demo catalog (idempotent); --demo-staff adds one account per role
-                        (one-time passwords; each sets its own password and TOTP at first sign-in)
   admin create-user --username NAME --role ROLE [--password PW] [--name "Full Name"] [--email E]
   admin verify-audit    check the audit trail's hashes, HMACs and signed checkpoints; exits 1 naming the first bad seq
   admin reconcile-inventory   rebuild Redis stock and household counts from Mongo

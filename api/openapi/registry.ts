@@ -19,7 +19,7 @@ import {
   StaffUpdateInput,
 } from '../customers/schema.ts';
 import { GuestOrderLookup, OrderView, PlaceOrderRequest, StatusChangeRequest } from '../orders/schema.ts';
-import { changeOwnPasswordSchema, changeRoleSchema, completeSignInSchema, createStaffUserSchema, loginSchema, setPasswordSchema, staffUserParamsSchema, suspendSchema } from '../staff/schema.ts';
+import { changeOwnPasswordSchema, changeRoleSchema, createStaffUserSchema, loginSchema, setPasswordSchema, staffUserParamsSchema, suspendSchema } from '../staff/schema.ts';
 import type { Permission } from '../staff/permissions.ts';
 import { StorefrontConfig } from '../storefront/routes.ts';
 import { waitingRoomStatsSchema, waitingRoomStatusSchema } from '../waiting-room/schema.ts';
@@ -398,23 +398,8 @@ export function apiOperations(): OperationRegistry {
       description: 'Admins and auditors also send `totpCode`. Repeated failures lock the account for a while; attempts are also limited per address.',
       access: 'public',
       body: component('StaffLoginInput', loginSchema),
-      responses: {
-        200: {
-          description:
-            '`{ state: "signed_in", token, expiresAt, idleTimeoutMinutes, user }` (send the token as `Authorization: Bearer <token>`), or, after a one-time password or a second-factor reset, `{ state: "password_change_required" | "totp_enrolment_required", challengeToken, challengeExpiresAt, steps, totpUri? }`: the TOTP secret is shown only here, to the member signing in.',
-        },
-      },
+      responses: { 200: { description: '`{ token, expiresAt, idleTimeoutMinutes, user }`. Send the token as `Authorization: Bearer <token>`.' } },
       errors: [401, 429],
-    }),
-    staffSession({
-      method: 'post',
-      path: '/api/staff/login/complete',
-      summary: 'Complete the first sign-in step',
-      description: 'Sets the member\'s own password (`newPassword`) and/or confirms the new authenticator (`totpCode`) for a challenge from sign-in; a challenge lasts 10 minutes, allows 5 wrong codes and is good once.',
-      access: 'public',
-      body: component('StaffCompleteSignInInput', completeSignInSchema),
-      responses: { 200: { description: '`{ state: "signed_in", token, expiresAt, idleTimeoutMinutes, user }`' } },
-      errors: [400, 401, 429],
     }),
     staffSession({ method: 'post', path: '/api/staff/logout', summary: 'Staff sign-out', access: 'staff_session', responses: { 204: { description: 'The session has ended.' } } }),
     staffSession({ method: 'get', path: '/api/staff/me', summary: 'The signed-in staff member', access: 'staff_session', responses: { 200: { description: 'The staff user and their permissions.' } } }),
@@ -427,14 +412,14 @@ export function apiOperations(): OperationRegistry {
   const userParams = staffUserParamsSchema;
   registry.add(
     accounts({ method: 'get', path: '/api/staff/users', summary: 'List staff accounts', responses: { 200: { description: '`{ users: [...] }`' } } }),
-    accounts({ method: 'post', path: '/api/staff/users', summary: 'Create a staff account', body: createStaffUserSchema, description: 'The password is one-time: the member replaces it, and enrols their own authenticator where the role needs one, at first sign-in.', responses: { 201: { description: '`{ user }`' } }, errors: [409] }),
+    accounts({ method: 'post', path: '/api/staff/users', summary: 'Create a staff account', body: createStaffUserSchema, responses: { 201: { description: '`{ user, totpUri? }`: the TOTP enrolment URI is shown once for roles that need it.' } }, errors: [409] }),
     accounts({ method: 'get', path: '/api/staff/users/:staffUserId', summary: 'One staff account', params: userParams, responses: { 200: { description: '`{ user }`' } }, errors: [404] }),
     accounts({ method: 'post', path: '/api/staff/users/:staffUserId/role', summary: 'Change a role', description: 'Ends the member\'s sessions.', params: userParams, body: changeRoleSchema, responses: { 200: { description: 'The updated account.' } }, errors: [404, 422] }),
     accounts({ method: 'post', path: '/api/staff/users/:staffUserId/suspend', summary: 'Suspend an account', params: userParams, body: suspendSchema, responses: { 200: { description: '`{ user }`' } }, errors: [404, 422] }),
     accounts({ method: 'post', path: '/api/staff/users/:staffUserId/reactivate', summary: 'Reactivate an account', params: userParams, responses: { 200: { description: '`{ user }`' } }, errors: [404] }),
-    accounts({ method: 'post', path: '/api/staff/users/:staffUserId/totp/reset', summary: 'Reset the second factor', description: 'Forgets the secret and ends the member\'s sessions; they enrol a new one at their next sign-in. Not for your own account.', params: userParams, responses: { 200: { description: '`{ user }`' } }, errors: [404, 422] }),
+    accounts({ method: 'post', path: '/api/staff/users/:staffUserId/totp/reset', summary: 'Reset the second factor', params: userParams, responses: { 200: { description: 'The new enrolment URI, shown once.' } }, errors: [404] }),
     accounts({ method: 'post', path: '/api/staff/users/:staffUserId/sessions/revoke', summary: 'End every session of an account', params: userParams, responses: { 200: { description: 'How many sessions ended.' } }, errors: [404] }),
-    accounts({ method: 'post', path: '/api/staff/users/:staffUserId/password', summary: 'Set a one-time password', description: 'Ends the member\'s sessions; at the next sign-in they replace it and enrol a new authenticator. Not for your own account.', params: userParams, body: setPasswordSchema, responses: { 200: { description: '`{ user }`' } }, errors: [404, 422] }),
+    accounts({ method: 'post', path: '/api/staff/users/:staffUserId/password', summary: 'Set a password', params: userParams, body: setPasswordSchema, responses: { 200: { description: '`{ user }`' } }, errors: [404] }),
   );
 
   registry.add(

@@ -24,11 +24,6 @@ const staffUserSchema = new Schema(
     createdBy: { type: String, required: true },
     suspendedAt: { type: Date, default: null },
     passwordChangedAt: { type: Date, default: null },
-    /** Set with every admin-set password (creation, reset): the member replaces it at next sign-in. */
-    mustChangePassword: { type: Boolean, default: false },
-    /** The member may enrol a new TOTP secret at the next sign-in with the password alone. */
-    totpEnrolmentPending: { type: Boolean, default: false },
-    lastLoginAt: { type: Date, default: null },
   },
   { collection: 'staff_users', versionKey: false },
 );

@@ -31,14 +31,14 @@ export function createStaffRoutes(deps: StaffRoutesDeps): { sessionRouter: Route
     next();
   };
 
-  const loginLimit = rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, name: 'staff-login', limit: LOGIN_ATTEMPTS_PER_MINUTE_PER_IP, windowSeconds: 60, key: clientIp, logger: deps.logger });
-  sessionRouter.post('/login', loginLimit, noStore, async (req, res) => {
-    res.json(await staff.login(req.body ?? {}, { ip: clientIp(req) }));
-  });
-  // The one-time step after a correct password: own password and/or own TOTP enrolment.
-  sessionRouter.post('/login/complete', loginLimit, noStore, async (req, res) => {
-    res.json(await staff.completeSignIn(req.body ?? {}, { ip: clientIp(req) }));
-  });
+  sessionRouter.post(
+    '/login',
+    rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, name: 'staff-login', limit: LOGIN_ATTEMPTS_PER_MINUTE_PER_IP, windowSeconds: 60, key: clientIp, logger: deps.logger }),
+    noStore,
+    async (req, res) => {
+      res.json(await staff.login(req.body ?? {}, { ip: clientIp(req) }));
+    },
+  );
   sessionRouter.post('/logout', guard.authenticateStaff, async (req, res) => {
     await staff.logout(staffPrincipal(req));
     res.status(204).end();

@@ -43,7 +43,6 @@ export const createStaffUserSchema = z.strictObject({
   displayName: freeText(100, { min: 1 }),
   email: z.email().max(254),
   role: staffRoleSchema,
-  /** A one-time password: the new member must replace it at first sign-in. */
   password: passwordSchema,
 });
 export type CreateStaffUserInput = z.infer<typeof createStaffUserSchema>;
@@ -54,24 +53,7 @@ export const changeRoleSchema = z.strictObject({ role: staffRoleSchema });
 export const SUSPENSION_REASONS = ['left_company', 'role_change', 'security_incident', 'leave_of_absence', 'policy_violation', 'other'] as const;
 export const suspendSchema = z.strictObject({ reason: z.enum(SUSPENSION_REASONS).default('other') });
 
-/** An admin-set password is one-time: the member replaces it (and re-enrols TOTP) at the next sign-in. */
 export const setPasswordSchema = z.strictObject({ password: passwordSchema });
-
-/** What a correct password may still leave to do before a session opens (sign-in-challenge.ts). */
-export const SIGN_IN_STEPS = ['password_change', 'totp_enrolment'] as const;
-export type SignInStep = (typeof SIGN_IN_STEPS)[number];
-
-export const completeSignInSchema = z.strictObject({
-  challengeToken: z.string().min(1).max(100),
-  /** Required when the steps include password_change. */
-  newPassword: passwordSchema.optional(),
-  /** Required when the steps include totp_enrolment: a code from the newly enrolled authenticator. */
-  totpCode: z
-    .string()
-    .trim()
-    .regex(/^\d{6}$/, 'expected the 6-digit code from the authenticator app')
-    .optional(),
-});
 export const changeOwnPasswordSchema = z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordSchema });
 
 export const staffUserParamsSchema = z.object({ staffUserId: staffUserIdSchema });
@@ -89,15 +71,9 @@ export interface StaffUserView {
   createdAt: string;
   createdBy: string;
   suspendedAt: string | null;
-  /** The password is one-time (set by an administrator) and must be replaced at the next sign-in. */
-  mustChangePassword: boolean;
-  /** The member enrols a new second factor at the next sign-in (new account, promotion or reset). */
-  totpEnrolmentPending: boolean;
-  lastLoginAt: string | null;
 }
 
-export interface SignedIn {
-  state: 'signed_in';
+export interface LoginResult {
   /** Bearer token; shown once, only its hash is stored. */
   token: string;
   /** Absolute end of the session (ISO); it also ends after `idleTimeoutMinutes` without use. */
@@ -106,19 +82,8 @@ export interface SignedIn {
   user: StaffUserView;
 }
 
-/** The password was right, but the member must first set their own password and/or enrol TOTP. */
-export interface SignInStepRequired {
-  state: 'password_change_required' | 'totp_enrolment_required';
-  /** One-time token for POST /api/staff/login/complete. */
-  challengeToken: string;
-  challengeExpiresAt: string;
-  steps: SignInStep[];
-  /** otpauth:// URI of the secret being enrolled: shown once, only to the member signing in. */
-  totpUri?: string;
-}
-
-export type LoginResult = SignedIn | SignInStepRequired;
-
 export interface CreatedStaffUser {
   user: StaffUserView;
+  /** otpauth:// URI to scan, returned once when the role needs a second factor. */
+  totpUri?: string;
 }

@@ -7,7 +7,6 @@ import {
   AuthenticationError,
   BusinessRuleError,
   ConflictError,
-  ValidationError,
   NotFoundError,
   parseOrThrow,
   RateLimitedError,
@@ -22,7 +21,6 @@ import { DEFAULT_SCRYPT_PARAMS, hashPassword, needsRehash, verifyPassword, type 
 import { permissionsOf, ROLES_REQUIRING_TOTP, type Permission, type StaffRole } from './permissions.ts';
 import {
   changeOwnPasswordSchema,
-  completeSignInSchema,
   createStaffUserSchema,
   loginSchema,
   passwordSchema,
@@ -31,11 +29,8 @@ import {
   SUSPENSION_REASONS,
   type CreatedStaffUser,
   type LoginResult,
-  type SignedIn,
-  type SignInStep,
   type StaffUserView,
 } from './schema.ts';
-import { createSignInChallenges, credentialFingerprint } from './sign-in-challenge.ts';
 import { createTotpSealer, generateTotpSecret, matchTotp, totpUri } from './totp.ts';
 
 /**
@@ -54,11 +49,6 @@ import { createTotpSealer, generateTotpSecret, matchTotp, totpUri } from './totp
  *   admin writes are read back and re-applied if a concurrent write overwrote them.
  * - Sessions store only sha256(token). `lastSeenAt` is written at most once a minute, so the idle
  *   timeout is measured to within a minute (a session may end up to a minute early, never late).
- *
- * Separation of duties (PIA F): passwords set by an administrator (new account, reset) are one-time,
- * and a TOTP secret is generated only inside the member's own sign-in (sign-in-challenge.ts). An
- * administrator never sees another member's secret or lasting password; a reset also forces a new
- * TOTP enrolment, so signing in as someone else after a reset cannot go unnoticed by them.
  */
 
 export interface StaffServiceDeps {
@@ -89,10 +79,7 @@ export interface MeView {
 }
 
 export interface StaffService {
-  /** A session, or the one-time step (own password, own TOTP) that must come first. */
   login(input: unknown, context?: LoginContext): Promise<LoginResult>;
-  /** Completes that step with the member's new password and/or a code from the newly enrolled authenticator. */
-  completeSignIn(input: unknown, context?: LoginContext): Promise<SignedIn>;
   /** For the staff guard: the principal of a live session of an active user, else undefined. */
   /** `touch: false` checks without counting as activity (the console re-checking an idle socket). */
   authenticate(token: string, req?: { ip?: string | undefined; touch?: boolean }): Promise<Principal | undefined>;
@@ -103,16 +90,15 @@ export interface StaffService {
   createUser(input: unknown, actor: Principal): Promise<CreatedStaffUser>;
   listUsers(): Promise<StaffUserView[]>;
   getUser(staffUserId: string): Promise<StaffUserView>;
-  /** A promotion to a role that needs TOTP, without one enrolled, ends the sessions: the member enrols at next sign-in. */
+  /** Returns a TOTP URI when the new role needs a second factor the user has not enrolled. */
   changeRole(staffUserId: string, role: StaffRole, actor: Principal): Promise<CreatedStaffUser>;
   /** Ends every open session now and tells the console to drop the user's sockets. */
   suspend(staffUserId: string, reason: (typeof SUSPENSION_REASONS)[number], actor: Principal): Promise<StaffUserView>;
   /** Re-enables a suspended account and clears any logon lock. */
   reactivate(staffUserId: string, actor: Principal): Promise<StaffUserView>;
-  /** Forgets the second factor and ends the sessions; the member enrols a new one at next sign-in. */
-  resetTotp(staffUserId: string, actor: Principal): Promise<CreatedStaffUser>;
+  resetTotp(staffUserId: string, actor: Principal): Promise<Required<CreatedStaffUser>>;
   revokeSessions(staffUserId: string, actor: Principal): Promise<{ revoked: number }>;
-  /** Admin-set one-time password (e.g. a forgotten one); ends the sessions, forces a change and a TOTP re-enrolment. */
+  /** Admin-set password (e.g. a forgotten one); ends the user's sessions. */
   setPassword(staffUserId: string, password: string, actor: Principal): Promise<StaffUserView>;
   /** Deletes session records that ended more than `olderThanDays` ago (no TTL indexes on FerretDB). */
   pruneSessions(olderThanDays?: number): Promise<number>;
@@ -145,8 +131,6 @@ return 1`;
 
 type FailureReason = 'unknown_user' | 'bad_password' | 'suspended' | 'totp_required' | 'totp_invalid' | 'totp_replayed' | 'totp_not_enrolled';
 
-const mustEnrolTotp = (role: StaffRole) => ROLES_REQUIRING_TOTP.includes(role);
-
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,9 +147,6 @@ export function toStaffUserView(user: StaffUserDoc): StaffUserView {
     createdAt: user.createdAt.toISOString(),
     createdBy: user.createdBy,
     suspendedAt: user.suspendedAt ? user.suspendedAt.toISOString() : null,
-    mustChangePassword: Boolean(user.mustChangePassword),
-    totpEnrolmentPending: Boolean(user.totpEnrolmentPending),
-    lastLoginAt: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
   };
 }
 
@@ -181,7 +162,7 @@ function errorFor(reason: FailureReason) {
     case 'totp_replayed':
       return new AuthenticationError('staff.totp_invalid', 'That code is not valid; wait for the next code and try again.');
     case 'totp_not_enrolled':
-      return new AuthenticationError('staff.totp_not_enrolled', 'Your role needs a second factor; ask an administrator to reset it, then enrol your authenticator at your next sign-in.');
+      return new AuthenticationError('staff.totp_not_enrolled', 'Your role needs a second factor; ask an administrator to enrol an authenticator for you.');
     default:
       // Unknown user, wrong password and suspended account look the same from outside.
       return invalidCredentials();
@@ -193,7 +174,6 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
   const Users = staffUserModel(deps.mongo);
   const Sessions = staffSessionModel(deps.mongo);
   const sealer = createTotpSealer(deps.appSecret);
-  const challenges = createSignInChallenges({ redis, prefix: deps.redisPrefix });
   const passwordParams = deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS;
   const counterKey = createHmac('sha256', deps.appSecret).update('staff-logon-counter-v1').digest();
   const idleMs = settings.idleTimeoutMinutes * 60_000;
@@ -229,9 +209,7 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
   const loginActor = (user: StaffUserDoc | null, ip: string | undefined): Principal =>
     user ? principalOf(user, '', ip) : { type: 'system', component: 'staff-login' };
   const userResource = (user: StaffUserDoc | null) => (user ? { type: 'staff_user', id: user._id.toHexString() } : { type: 'staff_user' });
-  const requiresTotp = (user: StaffUserDoc) => mustEnrolTotp(user.role as StaffRole) || Boolean(user.totpSecretSealed);
-  /** An enrolled second factor to check at logon (a pending enrolment replaces whatever was there). */
-  const hasTotp = (user: StaffUserDoc) => Boolean(user.totpSecretSealed) && !user.totpEnrolmentPending;
+  const requiresTotp = (user: StaffUserDoc) => ROLES_REQUIRING_TOTP.includes(user.role as StaffRole) || Boolean(user.totpSecretSealed);
 
   async function loadUser(staffUserId: string): Promise<StaffUserDoc> {
     if (!staffUserIdSchema.safeParse(staffUserId).success) throw new NotFoundError('staff_user');
@@ -347,19 +325,6 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
     return { sealed: sealer.seal(secret, staffUserId.toHexString()), uri: totpUri(secret, username) };
   }
 
-  async function openSession(user: StaffUserDoc, now: Date, ip: string | undefined, details: Record<string, unknown>): Promise<SignedIn> {
-    const token = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(now.getTime() + lifetimeMs);
-    const session = await Sessions.create({ tokenHash: sha256(token), staffUserId: user._id, createdAt: now, lastSeenAt: now, expiresAt, ip: ip ?? null });
-    const sessionId = session._id.toHexString();
-    await audit.record({ actor: principalOf(user, sessionId, ip), action: 'staff.login', resource: userResource(user), outcome: 'success', details: { sessionId, ...details } });
-    return { state: 'signed_in', token, expiresAt: expiresAt.toISOString(), idleTimeoutMinutes: settings.idleTimeoutMinutes, user: toStaffUserView(user) };
-  }
-
-  function refuseSelf(actor: Principal, staffUserId: string, code: string, message: string) {
-    if (actor.type === 'staff' && actor.staffUserId === staffUserId) throw new BusinessRuleError(code, message);
-  }
-
   async function assertNotLastAdmin(user: StaffUserDoc) {
     if (user.role !== 'admin' || user.status !== 'active') return;
     const others = await Users.countDocuments({ role: 'admin', status: 'active', _id: { $ne: user._id } });
@@ -391,7 +356,7 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
       if (!user) failure = 'unknown_user';
       else if (!passwordOk) failure = 'bad_password';
       else if (user.status !== 'active') failure = 'suspended';
-      else if (hasTotp(user) || (requiresTotp(user) && !user.totpEnrolmentPending)) {
+      else if (requiresTotp(user)) {
         if (!user.totpSecretSealed) failure = 'totp_not_enrolled';
         else if (!input.totpCode) failure = 'totp_required';
         else {
@@ -408,75 +373,23 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
       }
 
       await clearLogonLock(input.username).catch((error: Error) => logger.warn({ err: error.message }, 'could not reset the logon counter'));
-      const steps: SignInStep[] = [];
-      if (user.mustChangePassword) steps.push('password_change');
-      if (user.totpEnrolmentPending) steps.push('totp_enrolment');
-      if (steps.length) {
-        // The secret is made here, inside the member's own sign-in, and shown in this response only.
-        const enrolment = user.totpEnrolmentPending ? enrolSecret(user._id, user.username) : undefined;
-        const challenge = await challenges.issue(
-          { staffUserId: user._id.toHexString(), steps, ...(enrolment ? { totpSealed: enrolment.sealed } : {}), credentialFingerprint: credentialFingerprint(user.passwordHash) },
-          now,
-        );
-        await audit.record({ actor: loginActor(user, ip), action: 'staff.login_challenge', resource: userResource(user), outcome: 'success', ...(ip ? { ip } : {}), details: { steps } });
-        return {
-          state: steps.includes('password_change') ? 'password_change_required' : 'totp_enrolment_required',
-          challengeToken: challenge.token,
-          challengeExpiresAt: challenge.expiresAt.toISOString(),
-          steps,
-          ...(enrolment ? { totpUri: enrolment.uri } : {}),
-        };
-      }
-
-      const updates: Partial<StaffUserDoc> = { lastLoginAt: now };
+      const updates: Partial<StaffUserDoc> = {};
       if (user.failedLogins || user.lockedUntil) Object.assign(updates, { failedLogins: 0, lockedUntil: null });
       if (needsRehash(user.passwordHash, passwordParams)) updates.passwordHash = await hashPassword(input.password, passwordParams);
-      await Users.updateOne({ _id: user._id }, { $set: updates });
-      return openSession({ ...user, lastLoginAt: now }, now, ip, { secondFactor: requiresTotp(user) });
-    },
+      if (Object.keys(updates).length) await Users.updateOne({ _id: user._id }, { $set: updates });
 
-    async completeSignIn(raw, context = {}) {
-      const input = parseOrThrow(completeSignInSchema, raw);
-      const ip = context.ip;
-      const now = clock();
-      const invalid = () => new AuthenticationError('staff.challenge_invalid', 'This sign-in step has expired or was already used; sign in again.');
-      const challenge = await challenges.peek(input.challengeToken, now);
-      if (!challenge) throw invalid();
-      const user = await Users.findById(challenge.staffUserId).lean<StaffUserDoc>();
-      // A suspension or another admin reset since the challenge was issued voids it.
-      if (!user || user.status !== 'active' || credentialFingerprint(user.passwordHash) !== challenge.credentialFingerprint) {
-        await challenges.take(input.challengeToken);
-        throw invalid();
-      }
-      const actor = loginActor(user, ip);
-      const changePassword = challenge.steps.includes('password_change');
-      const enrolTotp = challenge.steps.includes('totp_enrolment');
-      const missing = [...(changePassword && !input.newPassword ? ['newPassword'] : []), ...(enrolTotp && !input.totpCode ? ['totpCode'] : [])];
-      if (missing.length) throw new ValidationError(`This sign-in step needs ${missing.join(' and ')}.`, missing.map((path) => ({ path, code: 'required', message: 'required for this sign-in step' })), 'staff.sign_in_step_incomplete');
-      if (changePassword && (await verifyPassword(input.newPassword!, user.passwordHash))) {
-        throw new ValidationError('Choose a password of your own, not the one you were given.', [{ path: 'newPassword', code: 'password_unchanged', message: 'must differ from the one-time password' }], 'staff.password_unchanged');
-      }
-      let totpSealed: string | undefined;
-      if (enrolTotp) {
-        const secret = challenge.totpSealed ? sealer.open(challenge.totpSealed, challenge.staffUserId) : undefined;
-        const step = secret === undefined ? undefined : matchTotp(secret, user.username, input.totpCode!, now);
-        if (step === undefined || !(await claimTotpStep(challenge.staffUserId, step))) {
-          const left = await challenges.fail(input.challengeToken);
-          await audit.record({ actor, action: 'staff.totp_enrol', resource: userResource(user), outcome: 'failure', ...(ip ? { ip } : {}), details: { reason: 'totp_invalid', attemptsLeft: left } });
-          throw errorFor('totp_invalid');
-        }
-        totpSealed = challenge.totpSealed;
-      }
-      if (!(await challenges.take(input.challengeToken))) throw invalid();
-
-      const fields: Partial<StaffUserDoc> = { lastLoginAt: now, failedLogins: 0, lockedUntil: null };
-      if (changePassword) Object.assign(fields, { passwordHash: await hashPassword(input.newPassword!, passwordParams), passwordChangedAt: now, mustChangePassword: false });
-      if (enrolTotp) Object.assign(fields, { totpSecretSealed: totpSealed, totpEnrolmentPending: false });
-      const updated = await setUserFields(user._id, fields);
-      const sessionsEnded = await endSessions(user._id, 'credentials_set');
-      if (changePassword) await audit.record({ actor, action: 'staff.password_change', resource: userResource(user), outcome: 'success', ...(ip ? { ip } : {}), details: { reason: 'one_time_password', otherSessionsEnded: sessionsEnded } });
-      if (enrolTotp) await audit.record({ actor, action: 'staff.totp_enrol', resource: userResource(user), outcome: 'success', ...(ip ? { ip } : {}) });
-      return openSession(updated, now, ip, { secondFactor: requiresTotp(updated), completed: challenge.steps });
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(now.getTime() + lifetimeMs);
+      const session = await Sessions.create({ tokenHash: sha256(token), staffUserId: user._id, createdAt: now, lastSeenAt: now, expiresAt, ip: ip ?? null });
+      const sessionId = session._id.toHexString();
+      await audit.record({
+        actor: principalOf(user, sessionId, ip),
+        action: 'staff.login',
+        resource: userResource(user),
+        outcome: 'success',
+        details: { sessionId, secondFactor: requiresTotp(user) },
+      });
+      return { token, expiresAt: expiresAt.toISOString(), idleTimeoutMinutes: settings.idleTimeoutMinutes, user: toStaffUserView(user) };
     },
 
     async authenticate(token, req) {
@@ -493,8 +406,6 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
       // The user record decides status and role on every request: suspension and role changes bite at once.
       const user = await Users.findById(session.staffUserId).lean<StaffUserDoc>();
       if (!user || user.status !== 'active') return undefined;
-      // Defence in depth: no session should exist for an account whose credentials are not its own yet.
-      if (user.mustChangePassword || (mustEnrolTotp(user.role as StaffRole) && !hasTotp(user))) return undefined;
       if (req?.touch !== false && now.getTime() - session.lastSeenAt.getTime() >= LAST_SEEN_GRANULARITY_MS) {
         await Sessions.updateOne({ _id: session._id, revokedAt: null }, { $set: { lastSeenAt: now } });
       }
@@ -538,7 +449,7 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
       const input = parseOrThrow(createStaffUserSchema, raw);
       await ready();
       const _id = new Types.ObjectId();
-      const enrolTotp = mustEnrolTotp(input.role);
+      const enrolment = ROLES_REQUIRING_TOTP.includes(input.role) ? enrolSecret(_id, input.username) : undefined;
       const now = clock();
       try {
         await Users.create({
@@ -551,9 +462,7 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
           passwordHash: await hashPassword(input.password, passwordParams),
           failedLogins: 0,
           lockedUntil: null,
-          totpSecretSealed: null,
-          totpEnrolmentPending: enrolTotp,
-          mustChangePassword: true,
+          totpSecretSealed: enrolment?.sealed ?? null,
           createdAt: now,
           createdBy: actorLabel(actor),
         });
@@ -561,9 +470,9 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
         if ((error as { code?: number }).code === 11000) throw new ConflictError('staff.username_taken', 'That username is already taken.');
         throw error;
       }
-      await audit.record({ actor, action: 'staff.create', resource: { type: 'staff_user', id: _id.toHexString() }, outcome: 'success', details: { role: input.role, oneTimePassword: true, totpEnrolmentRequired: enrolTotp } });
+      await audit.record({ actor, action: 'staff.create', resource: { type: 'staff_user', id: _id.toHexString() }, outcome: 'success', details: { role: input.role, totpEnrolled: Boolean(enrolment) } });
       const user = await loadUser(_id.toHexString());
-      return { user: toStaffUserView(user) };
+      return { user: toStaffUserView(user), ...(enrolment ? { totpUri: enrolment.uri } : {}) };
     },
 
     async listUsers() {
@@ -581,15 +490,12 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
       if (actor.type === 'staff' && actor.staffUserId === staffUserId) throw new BusinessRuleError('staff.cannot_change_own_role', 'Another administrator must change your role.');
       if (user.role === newRole) return { user: toStaffUserView(user) };
       if (newRole !== 'admin') await assertNotLastAdmin(user);
-      // A promotion to a role that needs TOTP, without one: the member enrols their own at the next
-      // sign-in, and sessions opened on a password alone end now.
-      const enrolTotp = mustEnrolTotp(newRole) && !hasTotp(user);
-      const updated = await setUserFields(user._id, { role: newRole, ...(enrolTotp ? { totpEnrolmentPending: true } : {}) });
-      const sessionsEnded = enrolTotp ? await endSessions(user._id, 'totp_enrolment_required') : 0;
-      await audit.record({ actor, action: 'staff.role_change', resource: { type: 'staff_user', id: staffUserId }, outcome: 'success', details: { from: user.role, to: newRole, totpEnrolmentRequired: enrolTotp, sessionsEnded } });
+      const enrolment = ROLES_REQUIRING_TOTP.includes(newRole) && !user.totpSecretSealed ? enrolSecret(user._id, user.username) : undefined;
+      const updated = await setUserFields(user._id, { role: newRole, ...(enrolment ? { totpSecretSealed: enrolment.sealed } : {}) });
+      await audit.record({ actor, action: 'staff.role_change', resource: { type: 'staff_user', id: staffUserId }, outcome: 'success', details: { from: user.role, to: newRole, totpEnrolled: Boolean(enrolment) } });
       // Open console sockets were authorised for the old role: make them reconnect under the new one.
       await announceRevocation(staffUserId, 'role_changed');
-      return { user: toStaffUserView(updated) };
+      return { user: toStaffUserView(updated), ...(enrolment ? { totpUri: enrolment.uri } : {}) };
     },
 
     async suspend(staffUserId, reason, actor) {
@@ -612,15 +518,12 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
     },
 
     async resetTotp(staffUserId, actor) {
-      refuseSelf(actor, staffUserId, 'staff.cannot_reset_own_totp', 'Another administrator must reset your second factor.');
       const user = await loadUser(staffUserId);
-      // The old secret is gone at once; the member enrols a new one, which nobody else sees, at the next sign-in.
-      const updated = await setUserFields(user._id, { totpSecretSealed: null, totpEnrolmentPending: true });
+      const enrolment = enrolSecret(user._id, user.username);
+      const updated = await setUserFields(user._id, { totpSecretSealed: enrolment.sealed });
       await redis.del(totpKey(staffUserId));
-      const sessionsEnded = await endSessions(user._id, 'totp_reset');
-      await announceRevocation(staffUserId, 'totp_reset');
-      await audit.record({ actor, action: 'staff.totp_reset', resource: { type: 'staff_user', id: staffUserId }, outcome: 'success', details: { sessionsEnded } });
-      return { user: toStaffUserView(updated) };
+      await audit.record({ actor, action: 'staff.totp_reset', resource: { type: 'staff_user', id: staffUserId }, outcome: 'success' });
+      return { user: toStaffUserView(updated), totpUri: enrolment.uri };
     },
 
     async revokeSessions(staffUserId, actor) {
@@ -633,21 +536,11 @@ export function createStaffService(deps: StaffServiceDeps): StaffService {
 
     async setPassword(staffUserId, password, actor) {
       const newPassword = parseOrThrow(passwordSchema, password);
-      refuseSelf(actor, staffUserId, 'staff.cannot_reset_own_password', 'Change your own password with your current one (POST /api/staff/me/password).');
       const user = await loadUser(staffUserId);
-      // One-time, and the second factor goes with it: whoever knows the reset password still cannot
-      // pass as the member, who would find both their password and their authenticator replaced.
-      const reenrolTotp = Boolean(user.totpSecretSealed) || mustEnrolTotp(user.role as StaffRole);
-      const updated = await setUserFields(user._id, {
-        passwordHash: await hashPassword(newPassword, passwordParams),
-        passwordChangedAt: clock(),
-        mustChangePassword: true,
-        ...(reenrolTotp ? { totpSecretSealed: null, totpEnrolmentPending: true } : {}),
-      });
-      if (reenrolTotp) await redis.del(totpKey(staffUserId));
+      const updated = await setUserFields(user._id, { passwordHash: await hashPassword(newPassword, passwordParams), passwordChangedAt: clock() });
       const sessionsEnded = await endSessions(user._id, 'password_reset');
       await announceRevocation(staffUserId, 'password_reset');
-      await audit.record({ actor, action: 'staff.password_reset', resource: { type: 'staff_user', id: staffUserId }, outcome: 'success', details: { sessionsEnded, mustChangePassword: true, totpReenrolment: reenrolTotp } });
+      await audit.record({ actor, action: 'staff.password_reset', resource: { type: 'staff_user', id: staffUserId }, outcome: 'success', details: { sessionsEnded } });
       return toStaffUserView(updated);
     },
 

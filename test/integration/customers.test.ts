@@ -5,12 +5,12 @@ import { formatOrderNumberForDisplay, generateOrderNumber } from '../../api/orde
 import type { Principal } from '../../api/http/principal.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
-import { createStaffUser, loginStaff } from '../support/staff-sessions.ts';
 
 type StaffPrincipal = Extract<Principal, { type: 'staff' }>;
 
 const suffix = () => randomBytes(4).toString('hex');
 const STAFF_PASSWORD = 'staff password for tests';
+const system: Principal = { type: 'system', component: 'customers-test' };
 
 /** A unique, valid registration; `over` replaces fields. */
 function registration(over: Record<string, unknown> = {}) {
@@ -48,7 +48,11 @@ describe('customers: accounts, self-service and staff lookup', function () {
 
   before(async () => {
     ctx = await createTestContext();
-    const staffUser = async (role: 'csr' | 'fraud_analyst') => loginStaff(ctx, await createStaffUser(ctx, role, { username: `${role.replace('_', '')}${suffix()}`, password: STAFF_PASSWORD }));
+    const staffUser = async (role: 'csr' | 'fraud_analyst') => {
+      const username = `${role.replace('_', '')}${suffix()}`;
+      await ctx.services.staff.createUser({ username, displayName: `Test ${role}`, email: `${username}@mintdesk.local`, role, password: STAFF_PASSWORD }, system);
+      return (await ctx.services.staff.login({ username, password: STAFF_PASSWORD })).token;
+    };
     csrToken = await staffUser('csr');
     fraudToken = await staffUser('fraud_analyst');
     csrPrincipal = (await ctx.services.staff.authenticate(csrToken)) as StaffPrincipal;

@@ -5,12 +5,10 @@ import { api } from './http.ts';
 import type { TestContext } from './infra.ts';
 
 /**
- * Staff accounts for integration tests: create a user of a role through the staff service with a
- * one-time password, complete the first sign-in as the member would (own password, and for admin
- * and auditor the TOTP enrolment shown only then), and log in over HTTP with a TOTP code computed
- * from that enrolment URI. A TOTP code is accepted once, so `loginStaff` picks a time step not used
- * yet within the ±1-step window; log a TOTP user in at most three times per 30 s of the test clock
- * (the enrolment itself uses one step).
+ * Staff accounts for integration tests: create a user of a role through the staff service, and log
+ * in over HTTP with a TOTP code computed from the enrolment URI (admin and auditor need one).
+ * A TOTP code is accepted once, so `loginStaff` picks a time step not used yet within the
+ * ±1-step window; log a TOTP user in at most three times per 30 s of the test clock.
  */
 export interface TestStaffUser {
   id: string;
@@ -23,38 +21,11 @@ export interface TestStaffUser {
 export async function createStaffUser(ctx: TestContext, role: StaffRole, overrides: Partial<{ username: string; password: string }> = {}): Promise<TestStaffUser> {
   const username = overrides.username ?? `${role.replace(/_/g, '')}-${randomBytes(4).toString('hex')}`;
   const password = overrides.password ?? `pw-${randomBytes(9).toString('base64url')}`;
-  const oneTimePassword = `otp-${randomBytes(9).toString('base64url')}`;
   const created = await ctx.services.staff.createUser(
-    { username, displayName: `Test ${role}`, email: `${username}@staff.example.com`, role, password: oneTimePassword },
+    { username, displayName: `Test ${role}`, email: `${username}@staff.example.com`, role, password },
     { type: 'system', component: 'test' },
   );
-  const user: TestStaffUser = { id: created.user.id, username, password, role };
-  await completeFirstSignIn(ctx, user, oneTimePassword);
-  return user;
-}
-
-/**
- * Signs in with `currentPassword` (one-time) through the service and completes the required step:
- * sets `user.password` as the member's own password, enrols the TOTP secret shown in the response
- * (stored as `user.totpUri`), then signs that session out so tests start with none open.
- */
-export async function completeFirstSignIn(ctx: TestContext, user: TestStaffUser, currentPassword: string): Promise<void> {
-  const { staff } = ctx.services;
-  const clock = ctx.services.core.clock;
-  const first = await staff.login({ username: user.username, password: currentPassword, ...(user.totpUri ? { totpCode: freshTotpCode(user, clock().getTime()) } : {}) });
-  if (first.state === 'signed_in') throw new Error(`${user.username} signed in without the first-sign-in step`);
-  if (first.totpUri) user.totpUri = first.totpUri;
-  const enrol = first.steps.includes('totp_enrolment');
-  // The code is computed right before the call (the server reads its clock first thing): a slow
-  // logon before it must not carry the code across a step boundary.
-  const done = await staff.completeSignIn({
-    challengeToken: first.challengeToken,
-    ...(first.steps.includes('password_change') ? { newPassword: user.password } : {}),
-    ...(enrol ? { totpCode: freshTotpCode(user, clock().getTime()) } : {}),
-  });
-  const principal = await staff.authenticate(done.token, { touch: false });
-  if (principal?.type !== 'staff') throw new Error(`the first session of ${user.username} does not authenticate`);
-  await staff.logout(principal);
+  return { id: created.user.id, username, password, role, ...(created.totpUri ? { totpUri: created.totpUri } : {}) };
 }
 
 const usedSteps = new Map<string, number>();
@@ -85,7 +56,7 @@ export async function loginStaff(ctx: TestContext, user: TestStaffUser, at = Dat
   const response = await api(ctx.baseUrl, 'POST', '/api/staff/login', {
     body: { username: user.username, password: user.password, ...(totpCode ? { totpCode } : {}) },
   });
-  if (response.status !== 200 || response.body.state !== 'signed_in') throw new Error(`login of ${user.role} ${user.username} failed: ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 200) throw new Error(`login of ${user.role} ${user.username} failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.token as string;
 }
 

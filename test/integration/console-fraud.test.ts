@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { attachConsoleSockets, type ConsoleSockets } from '../../agent-console/server.ts';
 import type { FraudReviewDetail } from '../../api/console-contract/fraud.ts';
 import type { Task } from '../../api/console-contract/tasks.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/main.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/start.ts';
 import { createProduct } from '../support/fixtures.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 import { placeWebOrder, uniqueShopper, waitForStatus } from '../support/order-flow.ts';

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { OpenApiDocument } from '../../api/openapi/document.ts';
 import { roleHas, STAFF_ROLES, type Permission, type StaffRole } from '../../api/staff/permissions.ts';
-import { signTwilioRequest } from '../../ivr/simulator/signing.ts';
+import { signTwilioRequest } from '../../ivr/signature.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 import { createStaffUser, loginStaff } from '../support/staff-sessions.ts';
@@ -185,7 +185,7 @@ describe('hostile inputs: no route answers 5xx', function () {
 
     it('a signed IVR request with a NUL in a parameter gets the apology and the queue', async () => {
       const params = { CallSid: `CA${randomBytes(16).toString('hex')}`, From: '+12025550100\u0000', To: '+12025550199', CallStatus: 'ringing' };
-      const signature = signTwilioRequest(ctx.services.phone.authToken, `${PUBLIC_BASE}/ivr/voice`, params);
+      const signature = signTwilioRequest(ctx.runtime.phone.authToken, `${PUBLIC_BASE}/ivr/voice`, params);
       const response = await send('post', '/ivr/voice', { body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
       expect(response.status, response.text).to.equal(200);
       expect(response.text).to.match(/<Enqueue/);

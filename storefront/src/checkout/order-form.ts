@@ -2,7 +2,7 @@ import { usStateCode } from '../../../api/addresses/schema.ts';
 import { checkPlaceOrder } from '../../../api/checkout/validate-order.ts';
 import type { PlaceOrderInput } from '../../../api/orders/schema.ts';
 import type { FieldIssue } from '../../../platform/errors.ts';
-import { addressBody, addressFields, EMPTY_ADDRESS, type AddressValues } from '../components/address.tsx';
+import { addressBody, addressFields, EMPTY_ADDRESS, type AddressValues } from '../components/address-values.ts';
 import { W, type FormField } from '../lib/wording.ts';
 
 /**

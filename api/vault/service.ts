@@ -96,6 +96,15 @@ export function createVaultService({ mongo, clock, masterKeys, activeKeyId, fing
       if (result.matchedCount === 0) throw new NotFoundError('card', 'card.not_found', 'No such saved card.');
     },
 
+    /**
+     * Every saved card of a customer forgotten at once (the account is closing): the sealed numbers
+     * are wiped, orders keep brand and last four. Returns how many were forgotten.
+     */
+    async forgetSaved(customerId: string): Promise<number> {
+      const result = await Cards.updateMany({ customerId, saved: true, forgottenAt: null }, { $set: { sealed: null, saved: false, forgottenAt: clock() } });
+      return result.modifiedCount;
+    },
+
     /** Single-use cards are forgotten once their order is settled. */
     async forget(cardToken: string): Promise<void> {
       await Cards.updateOne({ _id: cardToken, saved: false, forgottenAt: null }, { $set: { sealed: null, forgottenAt: clock() } });

@@ -93,8 +93,17 @@ export function createServices(core: CoreDeps, adapters: ServiceAdapters) {
     events: core.events,
     audit,
   });
-  // Staff lookup by order number asks the orders service, and closing an account the vault (both created below; only called at request time).
-  const customers = createCustomerService({ mongo: core.mongo, clock: core.clock, logger: core.logger, appSecret: core.secrets.appSecret, audit, findCustomerIdsByOrderNumber: (orderNumber) => orders.customerIdsByOrderNumber(orderNumber), deleteSavedCards: (customerId) => vault.deleteAllSaved(customerId) });
+  // Staff lookup by order number asks the orders service (created below; only called at request time).
+  const customers = createCustomerService({
+    mongo: core.mongo,
+    clock: core.clock,
+    logger: core.logger,
+    appSecret: core.secrets.appSecret,
+    audit,
+    // Closing an account forgets its saved cards (the vault is created below; only called at request time).
+    forgetSavedCards: (customerId) => vault.forgetSaved(customerId),
+    findCustomerIdsByOrderNumber: (orderNumber) => orders.customerIdsByOrderNumber(orderNumber),
+  });
   const inventory = createInventoryService({ redis, prefix: `${redisPrefix}:inv`, clock, reservationTtlMs: core.config.checkout.reservationTtlSeconds * 1000 });
   const catalog = createCatalogService({ mongo, clock, inventory, audit, logger });
   const waitingRoom = createWaitingRoomService({ redis, prefix: `${redisPrefix}:wr`, clock, secret: core.secrets.appSecret });

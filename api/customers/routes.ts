@@ -95,8 +95,7 @@ export function customerRouter(deps: CustomerRouterDeps): Router {
   });
 
   router.post('/me/close', guard.requireCustomer, limiter('customer-close', 10, 15 * 60, (req) => customerPrincipal(req).customerId), async (req, res) => {
-    await customers.closeAccount(customerPrincipal(req).customerId, req.body, { source: 'web', ip: clientIp(req) });
-    res.status(204).end();
+    res.json(await customers.closeAccount(customerPrincipal(req).customerId, req.body, { source: 'web', ip: clientIp(req) }));
   });
 
   router.post('/password-reset/question', limiter('customer-reset-question', 30, 15 * 60, clientIp), async (req, res) => {

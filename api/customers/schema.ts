@@ -224,6 +224,14 @@ export const CloseAccountInput = z.strictObject({
 });
 export type CloseAccountInput = z.infer<typeof CloseAccountInput>;
 
+/** What closing an account did, so the customer is told their saved cards are gone. */
+export const AccountClosed = z.strictObject({
+  status: z.literal('closed'),
+  /** Saved cards whose numbers were wiped from the vault. */
+  savedCardsForgotten: z.number().int().min(0),
+});
+export type AccountClosed = z.infer<typeof AccountClosed>;
+
 export const SecurityQuestionLookupInput = z.strictObject({
   login: z.string().trim().min(1).max(254),
 });

@@ -37,6 +37,7 @@ import {
   SecurityQuestionLookupInput,
   SecurityQuestionResetInput,
   StaffUpdateInput,
+  type AccountClosed,
   type AddressChanges,
   type ConsentRecordView,
   type ConsentSource,
@@ -80,8 +81,8 @@ export interface CustomerServiceDeps {
   appSecret: string;
   /** Every staff read or change of a customer is recorded here before data is returned. */
   audit: AuditRecorder;
-  /** From the vault: wipes the customer's saved cards when the account is closed. */
-  deleteSavedCards?: (customerId: string) => Promise<unknown>;
+  /** The vault's forget path for every saved card of a customer (api/vault); returns how many. */
+  forgetSavedCards: (customerId: string) => Promise<number>;
   /** From the orders service; without it an order-number search finds nobody. */
   findCustomerIdsByOrderNumber?: (orderNumber: string) => Promise<string[]>;
   sessionIdleMs?: number;
@@ -121,7 +122,7 @@ export interface CustomerService {
   setPreferences(customerId: string, input: unknown, ctx: ChangeContext): Promise<CustomerProfile>;
   recordConsent(customerId: string, input: unknown, ctx: ChangeContext): Promise<Partial<Record<ConsentType, ConsentState>>>;
   changePassword(customerId: string, input: unknown, ctx: { sessionId: string }): Promise<void>;
-  closeAccount(customerId: string, input: unknown, ctx: ChangeContext): Promise<void>;
+  closeAccount(customerId: string, input: unknown, ctx: ChangeContext): Promise<AccountClosed>;
   /** The login's question; a decoy (stable per login) when there is no such account, so existence is not revealed. */
   securityQuestionFor(input: unknown): Promise<{ questionId: SecurityQuestionId; question: string }>;
   /** Sets a new password when the answer matches; one generic error otherwise. Ends every session. */
@@ -519,6 +520,9 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
       const data = parseOrThrow(CloseAccountInput, input);
       const current = await loadActive(customerId);
       if (!current.passwordHash || !(await verifyPassword(data.password, current.passwordHash))) throw passwordIncorrect();
+      // Cards first: a failure after this leaves an open account without cards (closing again
+      // finishes the job), never a closed account whose cards could still be charged.
+      const savedCardsForgotten = await deps.forgetSavedCards(customerId);
       const now = clock();
       await mutate(customerId, (doc) => ({
         status: 'closed',
@@ -537,8 +541,8 @@ export function createCustomerService(deps: CustomerServiceDeps): CustomerServic
         now,
       );
       await sessions.endAllFor(customerId);
-      await deps.deleteSavedCards?.(customerId);
-      logger.info({ customerId }, 'customer account closed');
+      logger.info({ customerId, savedCardsForgotten }, 'customer account closed');
+      return { status: 'closed', savedCardsForgotten };
     },
 
     async securityQuestionFor(input) {

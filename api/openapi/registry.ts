@@ -6,6 +6,7 @@ import { CartView, SetCartLineRequest } from '../carts/schema.ts';
 import { AdjustStock, CatalogAdminQuery, CatalogChange, CatalogQuery, CreateProduct, ProductAdmin, ProductPublic, skuSchema, UpdateProduct } from '../catalog/schema.ts';
 import {
   ChangePasswordInput,
+  AccountClosed,
   CloseAccountInput,
   ConsentInput,
   CustomerSearchQuery,
@@ -383,7 +384,16 @@ export function apiOperations(): OperationRegistry {
     account({ method: 'put', path: '/api/customers/me/preferences', summary: 'Set newsletter preferences', access: 'customer', body: PreferencesInput, responses: { 200: { description: 'The updated profile.' } } }),
     account({ method: 'post', path: '/api/customers/me/consents', summary: 'Grant or withdraw a consent', access: 'customer', body: ConsentInput, responses: { 201: { description: '`{ consents: [...] }`: the consent records now in force.' } } }),
     account({ method: 'post', path: '/api/customers/me/password', summary: 'Change my password', description: 'Ends the customer\'s other sessions.', access: 'customer', body: ChangePasswordInput, responses: { 204: { description: 'Changed.' } }, errors: [429] }),
-    account({ method: 'post', path: '/api/customers/me/close', summary: 'Close my account', access: 'customer', body: CloseAccountInput, responses: { 204: { description: 'Closed.' } }, errors: [429] }),
+    account({
+      method: 'post',
+      path: '/api/customers/me/close',
+      summary: 'Close my account',
+      description: 'Ends every session and forgets every saved card (the numbers are wiped from the vault); orders keep brand and last four.',
+      access: 'customer',
+      body: CloseAccountInput,
+      responses: { 200: { description: 'Closed; says how many saved cards were forgotten.', schema: component('AccountClosed', AccountClosed) } },
+      errors: [429],
+    }),
     account({ method: 'post', path: '/api/customers/password-reset/question', summary: 'The security question for a login', access: 'public', body: SecurityQuestionLookupInput, responses: { 200: { description: 'The question text.' } }, errors: [429] }),
     account({ method: 'post', path: '/api/customers/password-reset/security-question', summary: 'Reset a password with the security answer', access: 'public', body: SecurityQuestionResetInput, responses: { 204: { description: 'The password was reset.' } }, errors: [401, 429] }),
   );

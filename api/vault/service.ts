@@ -96,8 +96,11 @@ export function createVaultService({ mongo, clock, masterKeys, activeKeyId, fing
       if (result.matchedCount === 0) throw new NotFoundError('card', 'card.not_found', 'No such saved card.');
     },
 
-    /** A closed account keeps no card: every saved one is wiped as `deleteSaved` wipes one. */
-    async deleteAllSaved(customerId: string): Promise<number> {
+    /**
+     * Every saved card of a customer forgotten at once (the account is closing): the sealed numbers
+     * are wiped, orders keep brand and last four. Returns how many were forgotten.
+     */
+    async forgetSaved(customerId: string): Promise<number> {
       const result = await Cards.updateMany({ customerId, saved: true, forgottenAt: null }, { $set: { sealed: null, saved: false, forgottenAt: clock() } });
       return result.modifiedCount;
     },

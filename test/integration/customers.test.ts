@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { checkoutGuestCustomers, createCustomerService } from '../../api/customers/service.ts';
+import { validateCard } from '../../api/vault/cards.ts';
 import { formatOrderNumberForDisplay, generateOrderNumber } from '../../api/orders/order-number.ts';
 import type { Principal } from '../../api/http/principal.ts';
 import { api } from '../support/http.ts';
@@ -193,7 +194,7 @@ describe('customers: accounts, self-service and staff lookup', function () {
 
     it('ends a session after 30 idle minutes or 7 days, whatever the activity', async () => {
       let now = new Date('2030-01-01T00:00:00Z');
-      const service = createCustomerService({ mongo: ctx.services.core.mongo, clock: () => now, logger: ctx.services.core.logger, appSecret: 'x'.repeat(32), audit: ctx.services.audit });
+      const service = createCustomerService({ mongo: ctx.services.core.mongo, clock: () => now, logger: ctx.services.core.logger, appSecret: 'x'.repeat(32), audit: ctx.services.audit, forgetSavedCards: ctx.services.vault.forgetSaved });
       const { body } = await register();
       const idle = await service.login({ login: body.loginName, password: body.password });
       now = new Date(now.getTime() + 29 * 60_000);
@@ -371,7 +372,8 @@ describe('customers: accounts, self-service and staff lookup', function () {
       expect(refused.status).to.equal(403);
       expect((await api(ctx.baseUrl, 'POST', '/api/customers/me/close', { token, body: {} })).body.error.fields[0]).to.include({ path: 'password', code: 'required' });
 
-      expect((await api(ctx.baseUrl, 'POST', '/api/customers/me/close', { token, body: { password: body.password } })).status).to.equal(204);
+      const closed = await api(ctx.baseUrl, 'POST', '/api/customers/me/close', { token, body: { password: body.password } });
+      expect([closed.status, closed.body]).to.deep.equal([200, { status: 'closed', savedCardsForgotten: 0 }]);
       expect((await api(ctx.baseUrl, 'GET', '/api/customers/me', { token })).status).to.equal(401);
       expect((await api(ctx.baseUrl, 'GET', '/api/customers/me', { token: other })).status).to.equal(401);
       expect((await api(ctx.baseUrl, 'POST', '/api/customers/login', { body: { login: body.loginName, password: body.password } })).status).to.equal(401);
@@ -395,6 +397,34 @@ describe('customers: accounts, self-service and staff lookup', function () {
       const anonymised = await ctx.services.core.mongo.collection('customers').findOne({ _id: customer.id as never });
       expect(anonymised).to.include({ firstName: '', lastName: '', email: null, phone: null });
     });
+  });
+
+  it('closing an account forgets its saved cards through the vault, and the answer says how many (issue 10, item 7)', async () => {
+    const { body, token, customer } = await register();
+    const now = new Date();
+    const card = (number: string) => validateCard({ number, expMonth: 12, expYear: now.getUTCFullYear() + 3, cvv: '123' }, now);
+    const saved = await Promise.all(['4242424242424242', '5555555555554444'].map((pan) => ctx.services.vault.tokenise(card(pan), { nameOnCard: 'Jane Doe', customerId: customer.id, save: true })));
+    // A single-use card of an order still in flight is the order's, forgotten when it settles.
+    const singleUse = await ctx.services.vault.tokenise(card('4000056655665556'), { nameOnCard: 'Jane Doe', customerId: customer.id, save: false });
+    const other = await register();
+    const othersCard = await ctx.services.vault.tokenise(card('4242424242424242'), { nameOnCard: 'Someone Else', customerId: other.customer.id, save: true });
+    expect((await api(ctx.baseUrl, 'GET', '/api/customers/me/cards', { token })).body.items).to.have.length(2);
+
+    const closed = await api(ctx.baseUrl, 'POST', '/api/customers/me/close', { token, body: { password: body.password } });
+    expect([closed.status, closed.body]).to.deep.equal([200, { status: 'closed', savedCardsForgotten: 2 }]);
+
+    const cards = ctx.services.core.mongo.collection<{ _id: string; sealed: unknown; saved: boolean; forgottenAt: Date | null; last4: string }>('vault_cards');
+    for (const { cardToken } of saved) {
+      const doc = await cards.findOne({ _id: cardToken });
+      expect(doc).to.include({ sealed: null, saved: false });
+      expect(doc!.forgottenAt).to.be.instanceOf(Date);
+      // The number can no longer be opened for a payment.
+      let refused: unknown;
+      await ctx.services.vault.withCardForAuthorisation(cardToken, async () => undefined).catch((error: unknown) => (refused = error));
+      expect((refused as { code?: string })?.code).to.equal('card.not_found');
+    }
+    expect((await cards.findOne({ _id: singleUse.cardToken }))!.sealed).to.not.equal(null);
+    expect((await ctx.services.vault.listSaved(other.customer.id)).map((kept) => kept.cardToken)).to.deep.equal([othersCard.cardToken]);
   });
 
   describe('guest customers', () => {
@@ -493,7 +523,7 @@ describe('customers: accounts, self-service and staff lookup', function () {
     });
 
     it('takes the order lookup as an injected dependency (and finds nobody without one)', async () => {
-      const without = createCustomerService({ mongo: ctx.services.core.mongo, clock: () => new Date(), logger: ctx.services.core.logger, appSecret: 'x'.repeat(32), audit: ctx.services.audit });
+      const without = createCustomerService({ mongo: ctx.services.core.mongo, clock: () => new Date(), logger: ctx.services.core.logger, appSecret: 'x'.repeat(32), audit: ctx.services.audit, forgetSavedCards: ctx.services.vault.forgetSaved });
       expect((await without.staffSearch(csrPrincipal, { orderNumber: '12345674' })).total).to.equal(0);
 
       const withOrders = createCustomerService({
@@ -502,6 +532,7 @@ describe('customers: accounts, self-service and staff lookup', function () {
         logger: ctx.services.core.logger,
         appSecret: 'x'.repeat(32),
         audit: ctx.services.audit,
+        forgetSavedCards: ctx.services.vault.forgetSaved,
         findCustomerIdsByOrderNumber: async (n) => (n === '12345674' ? [target.customer.id] : []),
       });
       const page = await withOrders.staffSearch(csrPrincipal, { orderNumber: '1234-5674' });

@@ -228,13 +228,11 @@ export function createChatService(deps: ChatServiceDeps) {
       if (status === -1) throw new BusinessRuleError('chat.ended', 'This chat has ended.');
       if (status === -2) throw new NotFoundError('chat', 'chat.not_found', 'No such chat.');
       if (status === 0) {
-        // A resend: answer with what the first send stored (it may still be on its way to Mongo).
-        for (let wait = 0; wait < 20; wait += 1) {
-          const existing = await Messages.findOne({ dedupeKey }).lean<ChatMessageDoc>();
-          if (existing) return { message: existing, duplicate: true };
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        throw new ConflictError('chat.send_in_progress', 'This message is still being sent; try again.');
+        // A resend: answer with what the first attempt stored. If it is not in Mongo, the process
+        // that took the seq died before writing: store it now under that seq (the unique _id and
+        // dedupe key settle a race with a first attempt that is only slow).
+        const existing = await Messages.findOne({ dedupeKey }).lean<ChatMessageDoc>();
+        if (existing) return { message: existing, duplicate: true };
       }
       const doc: ChatMessageDoc = {
         _id: `${input.sessionId}:${pad(seq)}`,
@@ -251,7 +249,7 @@ export function createChatService(deps: ChatServiceDeps) {
       };
       try {
         await Messages.create(doc);
-        return { message: doc, duplicate: false };
+        return { message: doc, duplicate: status === 0 };
       } catch (error) {
         if (!isDuplicateKey(error)) {
           await redis.del(`${base}cid:${dedupeKey}`).catch(() => undefined);
@@ -271,10 +269,10 @@ export function createChatService(deps: ChatServiceDeps) {
 
   async function send(input: SendInput) {
     const { message, duplicate } = await store(input);
-    if (!duplicate) {
-      emit({ kind: 'message', message: messageView(message, { kind: 'supervisor', staffUserId: '' }) });
-      void redis.hset(sessionKey(input.sessionId), 'last', String(message.createdAt.getTime())).catch(() => undefined);
-    }
+    // A resend is announced again: the first attempt may have been stored by a process that died
+    // before announcing it. Receivers keep one copy per seq (the contract's rule), so this is safe.
+    emit({ kind: 'message', message: messageView(message, { kind: 'supervisor', staffUserId: '' }) });
+    if (!duplicate) void redis.hset(sessionKey(input.sessionId), 'last', String(message.createdAt.getTime())).catch(() => undefined);
     return { message, duplicate };
   }
 

@@ -20,6 +20,7 @@ import { createIvrStaffRoutes, IVR_STAFF_MOUNT } from './ivr/routes.ts';
 import { createEnrollmentRouter, createSubscriptionLinkRouter, ENROLLMENT_MOUNT, SUBSCRIPTION_LINKS_MOUNT } from './subscriptions/routes.ts';
 import { createSubscriptionStaffRouter, SUBSCRIPTION_STAFF_MOUNT } from './subscriptions/staff-routes.ts';
 import { createIvrWebhookRouter } from '../ivr/webhooks.ts';
+import { createPhoneLineRouter } from '../ivr/line.ts';
 import { createSimulatorRouter } from '../ivr/simulator/server.ts';
 import type { Services } from './services.ts';
 
@@ -106,6 +107,7 @@ export function createHttpApp(services: Services, options: { readiness: Readines
   staffRoutes.push(...subscriptionStaffApi.routes);
   // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
   app.use('/ivr', createIvrWebhookRouter(services));
+  app.use('/api/phone-line', createPhoneLineRouter({ ivr: services.ivr, clock: core.clock }));
   if (services.phone.simulator && core.config.env !== 'production') app.use('/simulator', createSimulatorRouter({ registry: services.phone.simulator }));
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.

@@ -148,6 +148,7 @@ export function createServices(core: CoreDeps, overrides: ServiceOverrides = {})
     orders,
     customersByPhone: (phoneNumber) => customers.findActiveByPhone(phoneNumber),
     connector: phone,
+    store: { name: core.config.storeName, number: phone.storeNumber },
   });
   return {
     core,

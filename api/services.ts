@@ -176,6 +176,7 @@ export function createServices(core: CoreDeps, adapters: ServiceAdapters) {
     orders,
     customersByPhone: (phoneNumber) => customers.findActiveByPhone(phoneNumber),
     connector: adapters.phone,
+    store: { name: core.config.storeName, number: adapters.phone.storeNumber },
   });
   // Agent console: tasks and routing (everything that waits for a person), and live chat on top of them.
   const tasks = createTaskService({

@@ -583,7 +583,8 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
           if (s.state.queueName) queueSids.set(s.state.queueName, params.QueueSid);
           await states.save(s.state);
         }
-        const minutes = Math.max(1, Math.ceil((position * s.config.queue.secondsPerCallerAhead) / 60));
+        // Recomputed on each wait request: the caller's current place times the measured handle time.
+        const minutes = Math.max(1, Math.ceil((await ivr.estimatedWaitSeconds(position, s.config)) / 60));
         s.twiml.waitGather(
           '/ivr/queue/wait/key',
           (gather, sayAttributes) => {
@@ -674,8 +675,9 @@ export function createIvrFlow(deps: IvrFlowDeps): Record<string, FlowStep> {
         scope.config = config;
         const twiml = new Twiml(config, publicBaseUrl);
         const known = CALL_SID.test(callSid) ? await ivr.callFacts(callSid) : undefined;
-        if (!known) return twiml.say('en', 'Mintdesk caller.').toString();
-        const parts = ['Mintdesk caller.'];
+        const caller = `${ivr.store.name} caller.`;
+        if (!known) return twiml.say('en', caller).toString();
+        const parts = [caller];
         parts.push(known.customerName ? `Matched customer ${known.customerName}.` : known.customerMatches > 1 ? 'Several customers share this number.' : 'Caller not matched to a customer.');
         if (known.entered?.verifiedOrderNumber) parts.push(`Verified order ${orderNumberSpeech(known.entered.verifiedOrderNumber)}.`);
         parts.push(known.recordingDeclined ? 'The caller declined recording. This call is not recorded.' : 'This call is recorded.');

@@ -1,7 +1,8 @@
 import type { IvrConfig } from './schema.ts';
 
 /**
- * The IVR as shipped: a numismatic store's phone line, in English and Spanish. It is version 0:
+ * The IVR as shipped: a numismatic store's phone line, in English and Spanish. `{store}` is the
+ * store's name (STORE_NAME) and `{storeNumber}` the number callers dial. It is version 0:
  * used until an admin saves a first version, and as the last resort when the stored config cannot
  * be read (the caller still hears the apology and reaches a rep).
  *
@@ -114,8 +115,8 @@ export const DEFAULT_IVR_CONFIG: IvrConfig = {
   },
   prompts: {
     greeting: {
-      en: 'Thank you for calling Mintdesk, home of collector coins, proof sets and medals.',
-      es: 'Gracias por llamar a Mintdesk, su tienda de monedas de colección, sets de prueba y medallas.',
+      en: 'Thank you for calling {store}, home of collector coins, proof sets and medals.',
+      es: 'Gracias por llamar a {store}, su tienda de monedas de colección, sets de prueba y medallas.',
     },
     chooseLanguage: { en: 'For English, press {key}, or say English.', es: 'Para español, oprima {key}, o diga español.' },
     recordingNotice: {
@@ -162,12 +163,12 @@ export const DEFAULT_IVR_CONFIG: IvrConfig = {
       es: 'Nuestro catálogo completo de monedas, sets de prueba, medallas y programas de suscripción está en línea en mintdesk punto example. Los suscriptores reciben cada nuevo lanzamiento automáticamente.',
     },
     hoursAndAddress: {
-      en: 'Our representatives are available {hours}. Our mailing address is Mintdesk Customer Service, P.O. Box 1792, Washington, D.C. 2 0 2 2 0.',
-      es: 'Nuestros representantes están disponibles {hours}. Nuestra dirección postal es Mintdesk Customer Service, P.O. Box 1792, Washington, D.C. 2 0 2 2 0.',
+      en: 'Our representatives are available {hours}. Our mailing address is {store} Customer Service, P.O. Box 1792, Washington, D.C. 2 0 2 2 0.',
+      es: 'Nuestros representantes están disponibles {hours}. Nuestra dirección postal es {store} Customer Service, P.O. Box 1792, Washington, D.C. 2 0 2 2 0.',
     },
     ttyInfo: {
-      en: 'If you are deaf or hard of hearing, you can reach us through your relay service by dialing 7 1 1 and giving the operator this number. We will now wait longer for each of your responses.',
-      es: 'Si usted es sordo o tiene dificultades auditivas, puede comunicarse con nosotros a través de su servicio de retransmisión marcando 7 1 1 y dando este número al operador. A partir de ahora esperaremos más tiempo cada una de sus respuestas.',
+      en: 'If you are deaf or hard of hearing, you can reach us through your relay service by dialing 7 1 1 and giving the operator our number, {storeNumber}. We will now wait longer for each of your responses.',
+      es: 'Si usted es sordo o tiene dificultades auditivas, puede comunicarse con nosotros a través de su servicio de retransmisión marcando 7 1 1 y dando al operador nuestro número, {storeNumber}. A partir de ahora esperaremos más tiempo cada una de sus respuestas.',
     },
     queueEntering: { en: 'Please hold for the next available representative.', es: 'Por favor espere al próximo representante disponible.' },
     queuePosition: { en: 'You are number {position} in line.', es: 'Usted es el número {position} en la fila.' },
@@ -210,7 +211,7 @@ export const DEFAULT_IVR_CONFIG: IvrConfig = {
       en: 'Thank you. A representative will call you back {when}.',
       es: 'Gracias. Un representante le devolverá la llamada {when}.',
     },
-    goodbye: { en: 'Thank you for calling Mintdesk. Goodbye.', es: 'Gracias por llamar a Mintdesk. Adiós.' },
+    goodbye: { en: 'Thank you for calling {store}. Goodbye.', es: 'Gracias por llamar a {store}. Adiós.' },
     apology: {
       en: "We're sorry, something went wrong on our end.",
       es: 'Lo sentimos, tenemos un problema técnico.',

@@ -70,6 +70,13 @@ export const Hours = z.strictObject({
 export type Hours = z.infer<typeof Hours>;
 
 /**
+ * Placeholders any prompt may use, filled from the deployment rather than the call: `{store}` is
+ * STORE_NAME (the name on the site and in emails), `{storeNumber}` the number callers dial, read
+ * digit by digit.
+ */
+export const STORE_PLACEHOLDERS = ['store', 'storeNumber'] as const;
+
+/**
  * Every prompt, per language, with the placeholders it may use (and must use: a key placeholder
  * left out would leave callers guessing). `{name}` is replaced at run time.
  */
@@ -216,13 +223,14 @@ export const IvrConfig = z
 
     // Prompts: only known placeholders, and every required one.
     for (const key of PROMPT_KEYS) {
-      const { allowed, required } = PROMPT_PLACEHOLDERS[key];
+      const { required } = PROMPT_PLACEHOLDERS[key];
+      const allowed = [...PROMPT_PLACEHOLDERS[key].allowed, ...STORE_PLACEHOLDERS];
       for (const language of IVR_LANGUAGES) {
         const text = config.prompts[key][language];
         const used = [...text.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1] ?? '');
         for (const name of used) {
           if (!(allowed as readonly string[]).includes(name)) {
-            issue(['prompts', key, language], allowed.length ? `Unknown placeholder {${name}}; this prompt may use ${allowed.map((a) => `{${a}}`).join(', ')}.` : `Unknown placeholder {${name}}; this prompt takes none.`);
+            issue(['prompts', key, language], `Unknown placeholder {${name}}; this prompt may use ${allowed.map((a) => `{${a}}`).join(', ')}.`);
           }
         }
         for (const name of required) if (!used.includes(name)) issue(['prompts', key, language], `Must contain {${name}}.`);
@@ -352,3 +360,20 @@ export interface DayReport {
   /** Mean seconds in the queue of calls that left it (connected or abandoned); null with none. */
   averageWaitSeconds: number | null;
 }
+
+/** What anyone may know about the phone line (GET /api/phone-line): the simulator page shows it. */
+export const PhoneLineStatus = z.strictObject({
+  storeName: z.string(),
+  /** The number callers dial, E.164. */
+  storeNumber: z.string(),
+  /** The representatives' hours as one sentence, e.g. "Monday through Friday, 8:30 AM to 8 PM, …, Eastern Time". */
+  hours: z.string(),
+  timeZone: z.string(),
+  /** Whether a call can reach a representative now; outside the hours callers are offered a callback. */
+  openNow: z.boolean(),
+  /** Today's holiday in the store's time zone, if today is one. */
+  holidayToday: z.string().nullable(),
+  /** When representatives are next available (now, if open); null when closed for the next 30 days. */
+  nextOpening: z.strictObject({ date: z.string(), weekday: z.string(), time: z.string(), daysAhead: z.number().int().min(0) }).nullable(),
+});
+export type PhoneLineStatus = z.infer<typeof PhoneLineStatus>;

@@ -60,8 +60,36 @@ export interface IvrServiceDeps {
   /** Active customers with this E.164 phone (screen pop). */
   customersByPhone: (phone: string) => Promise<{ id: string; firstName: string; lastName: string }[]>;
   connector: QueueConnector;
+  /** The store as callers hear it: STORE_NAME and the number they dial (E.164); fills `{store}` and `{storeNumber}` in prompts. */
+  store: { name: string; number: string };
   /** How long a read config is reused before the store is asked again. Default 5 s. */
   configCacheMs?: number;
+}
+
+/** Handle times measured from recent answered calls; fewer than this and the configured estimate is used. */
+const MIN_HANDLE_SAMPLES = 5;
+const HANDLE_SAMPLE_SIZE = 50;
+const HANDLE_SAMPLE_DAYS = 7;
+const HANDLE_CACHE_MS = 60_000;
+
+/** A phone number read digit by digit, a US one in its three groups ("2 0 2, 5 5 5, 0 1 9 9"). */
+export function phoneNumberSpeech(e164: string): string {
+  const digits = e164.replace(/\D/g, '');
+  const us = /^1?(\d{3})(\d{3})(\d{4})$/.exec(digits);
+  const spell = (group: string) => group.split('').join(' ');
+  return us ? [us[1]!, us[2]!, us[3]!].map(spell).join(', ') : spell(digits);
+}
+
+/**
+ * The config as callers hear it: `{store}` and `{storeNumber}` filled in every prompt, so one
+ * STORE_NAME names the store on the phone as on the site and in emails. The stored config keeps the
+ * placeholders (what admins edit); only the copy calls are answered with is filled.
+ */
+export function withStoreDetails(config: IvrConfig, store: { name: string; number: string }): IvrConfig {
+  const values: Record<string, string> = { store: store.name.replace(/[{}]/g, ''), storeNumber: phoneNumberSpeech(store.number) };
+  const fillStore = (text: string) => text.replace(/\{(store|storeNumber)\}/g, (_whole, name: string) => values[name]!);
+  const prompts = Object.fromEntries(Object.entries(config.prompts).map(([key, text]) => [key, { en: fillStore(text.en), es: fillStore(text.es) }])) as IvrConfig['prompts'];
+  return { ...config, prompts };
 }
 
 export interface ActiveConfig {
@@ -120,14 +148,36 @@ export function createIvrService(deps: IvrServiceDeps) {
   let cached: { value: ActiveConfig; at: number } | undefined;
   let refreshing: Promise<ActiveConfig> | undefined;
 
+  const shippedForCalls = withStoreDetails(DEFAULT_IVR_CONFIG, deps.store);
+
   async function loadLatest(): Promise<ActiveConfig> {
     const latest = await Configs.findOne({}, null, { sort: { _id: -1 } }).lean();
-    if (!latest) return { version: 0, config: DEFAULT_IVR_CONFIG };
+    if (!latest) return { version: 0, config: shippedForCalls };
     const parsed = IvrConfig.safeParse(latest.config);
-    if (parsed.success) return { version: latest._id, config: parsed.data };
+    if (parsed.success) return { version: latest._id, config: withStoreDetails(parsed.data, deps.store) };
     // A stored version the current schema refuses (the schema moved on): serve the shipped one, loudly.
     logger.error({ version: latest._id, issues: parsed.error.issues.length }, 'stored IVR config no longer validates; using the shipped defaults');
-    return { version: latest._id, config: DEFAULT_IVR_CONFIG };
+    return { version: latest._id, config: shippedForCalls };
+  }
+
+  let handleTimes: { seconds: number | null; at: number } | undefined;
+
+  /**
+   * The average handle time of recently answered calls (the last 50 of the past week, rep leg
+   * duration), or null while fewer than 5 are known. Re-measured at most once a minute: every wait
+   * request of every caller asks for it.
+   */
+  async function averageHandleSeconds(): Promise<number | null> {
+    const now = clock().getTime();
+    if (handleTimes && now - handleTimes.at < HANDLE_CACHE_MS && now >= handleTimes.at) return handleTimes.seconds;
+    const recent = await Calls.find({ outcome: 'connected', startedAt: { $gte: new Date(now - HANDLE_SAMPLE_DAYS * 24 * 3600_000) } }, { connected: 1 })
+      .sort({ startedAt: -1 })
+      .limit(HANDLE_SAMPLE_SIZE)
+      .lean<Pick<CallRecordDoc, 'connected'>[]>();
+    const durations = recent.map((r) => r.connected?.durationSeconds ?? 0).filter((d) => d > 0);
+    const seconds = durations.length >= MIN_HANDLE_SAMPLES ? durations.reduce((a, b) => a + b, 0) / durations.length : null;
+    handleTimes = { seconds, at: now };
+    return seconds;
   }
 
   /**
@@ -247,7 +297,18 @@ export function createIvrService(deps: IvrServiceDeps) {
     activeConfig,
     /** The last config read (or the shipped one), without touching the store: what error answers are rendered with. */
     lastKnownConfig(): IvrConfig {
-      return cached?.value.config ?? DEFAULT_IVR_CONFIG;
+      return cached?.value.config ?? shippedForCalls;
+    },
+    store: deps.store,
+
+    /**
+     * How long a caller at `position` in line should expect to wait: one measured handle time per
+     * caller up to and including them (the configured seconds per caller until enough calls were
+     * answered to measure). Asked again on every wait request, so it shrinks as the caller moves up.
+     */
+    async estimatedWaitSeconds(position: number, config: IvrConfig): Promise<number> {
+      const perCaller = (await averageHandleSeconds().catch(() => null)) ?? config.queue.secondsPerCallerAhead;
+      return Math.max(1, position) * perCaller;
     },
     validateConfig,
 

@@ -22,6 +22,7 @@ import {
 import { GuestOrderLookup, OrderView, PlaceOrderRequest, StatusChangeRequest } from '../orders/schema.ts';
 import { changeOwnPasswordSchema, changeRoleSchema, createStaffUserSchema, loginSchema, setPasswordSchema, staffUserParamsSchema, suspendSchema } from '../staff/schema.ts';
 import type { Permission } from '../staff/permissions.ts';
+import { PhoneLineStatus } from '../ivr/schema.ts';
 import { StorefrontConfig } from '../storefront/routes.ts';
 import { waitingRoomStatsSchema, waitingRoomStatusSchema } from '../waiting-room/schema.ts';
 
@@ -192,6 +193,15 @@ export function apiOperations(): OperationRegistry {
       tags: ['Meta'],
       access: 'public',
       responses: { 200: { description: 'Storefront settings.', schema: component('StorefrontConfig', StorefrontConfig) } },
+    },
+    {
+      method: 'get',
+      path: '/api/phone-line',
+      summary: 'The phone line now',
+      description: "The store's number, the representatives' hours and whether a call reaches one now (outside the hours the IVR offers a callback).",
+      tags: ['Meta'],
+      access: 'public',
+      responses: { 200: { description: 'The phone line.', schema: component('PhoneLineStatus', PhoneLineStatus) } },
     },
   );
 

@@ -27,6 +27,7 @@ import { createHealthRouter, type Readiness } from '../health.ts';
 import { CHAT_PUBLIC_MOUNT, CHAT_STAFF_MOUNT, createChatRoutes } from '../../api/chat/routes.ts';
 import { createConsoleStaticRoutes } from '../../agent-console/static.ts';
 import { refuseUnsafeRequestText } from '../../api/http/validate.ts';
+import { createPhoneLineRouter } from '../../ivr/line.ts';
 
 /** What the HTTP application is built from (apps/runtime.ts has all of it). */
 export interface HttpAppParts {
@@ -118,6 +119,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
   staffRoutes.push(...chatApi.staff.routes);
   // Twilio's webhooks (form-encoded, signature-checked) and, with no Twilio account outside production, the phone simulator.
   app.use('/ivr', createIvrWebhookRouter(services, phone));
+  app.use('/api/phone-line', createPhoneLineRouter({ ivr: services.ivr, clock: core.clock }));
   if (phoneSimulator && core.config.env !== 'production') app.use('/simulator', phoneSimulator.router);
 
   // The API description reads staffRoutes when first requested, so routers mounted later are in it too.

@@ -194,6 +194,7 @@ export interface SimulatedCall {
   /**
    * Presses keys (0-9 * #) as one burst followed by silence: the Gather completes on numDigits,
    * on finishOnKey, or by timeout with what was entered. While recording, a finishOnKey key stops it.
+   * On hold ('queued') the keys go to the Gather of the queue's wait document, as on a phone.
    */
   press(digits: string): Promise<void>;
   /** Speaks to a speech Gather; ignored (then timing out) if the Gather takes only DTMF. */
@@ -410,28 +411,51 @@ class TwilioCallSimulator implements SimulatedCall {
       }
       return this.finishRecording({ key });
     }
-    return this.act('press keys', ['awaiting_input'], async () => {
-      const pending = this.takeGather();
-      this.callerActed({ action: 'press', digits });
-      if (!pending.verb.input.includes('dtmf')) {
-        this.emit({ type: 'input_ignored', reason: 'This Gather listens for speech only; Twilio ignores key presses.' });
-        return this.run(await this.gatherNoInput(pending));
+    if (this._state === 'queued') {
+      return this.act(
+        'press keys',
+        ['queued'],
+        async () => {
+          /*
+           * On hold, what the caller hears is the wait document playing, and a Gather in it hears
+           * their keys (the IVR's says "press 1 at any time"). 'queued' is the moment after one wait
+           * document ended, when Twilio is already fetching the next: the keys reach that one's Gather.
+           */
+          await this.run(await this.fetchWait());
+          if (this._state === 'awaiting_input' && this.gather && this.queueContext) {
+            this.setState('running');
+            return this.pressInto(this.takeGather(), digits);
+          }
+          this.callerActed({ action: 'press', digits });
+          this.emit({ type: 'input_ignored', reason: 'No Gather listens in this queue\'s wait document; Twilio ignores key presses on hold.' });
+        },
+        () => this.requireWaitingInQueue(),
+      );
+    }
+    return this.act('press keys', ['awaiting_input'], () => this.pressInto(this.takeGather(), digits));
+  }
+
+  /** The caller's keys reach a listening Gather: it completes on numDigits or finishOnKey. */
+  private async pressInto(pending: PendingGather, digits: string): Promise<void> {
+    this.callerActed({ action: 'press', digits });
+    if (!pending.verb.input.includes('dtmf')) {
+      this.emit({ type: 'input_ignored', reason: 'This Gather listens for speech only; Twilio ignores key presses.' });
+      return this.run(await this.gatherNoInput(pending));
+    }
+    const { finishOnKey, numDigits } = pending.verb;
+    let captured = '';
+    let finishedOnKey = '';
+    for (const key of digits) {
+      if (finishOnKey !== '' && key === finishOnKey) {
+        finishedOnKey = key;
+        break;
       }
-      const { finishOnKey, numDigits } = pending.verb;
-      let captured = '';
-      let finishedOnKey = '';
-      for (const key of digits) {
-        if (finishOnKey !== '' && key === finishOnKey) {
-          finishedOnKey = key;
-          break;
-        }
-        captured += key;
-        if (numDigits !== undefined && captured.length >= numDigits) break;
-      }
-      // Only the finish key: Twilio treats that as no input.
-      if (captured === '') return this.run(await this.gatherNoInput(pending));
-      await this.run(await this.fetchTwiml(pending.action, pending.verb.method, { Digits: captured, FinishedOnKey: finishedOnKey }, 'gather_action'));
-    });
+      captured += key;
+      if (numDigits !== undefined && captured.length >= numDigits) break;
+    }
+    // Only the finish key: Twilio treats that as no input.
+    if (captured === '') return this.run(await this.gatherNoInput(pending));
+    await this.run(await this.fetchTwiml(pending.action, pending.verb.method, { Digits: captured, FinishedOnKey: finishedOnKey }, 'gather_action'));
   }
 
   say(speech: string, options: { confidence?: number } = {}): Promise<void> {

@@ -63,7 +63,12 @@ interface Entry extends LiveSimCall {
   holdTimer?: NodeJS.Timeout;
   holdLoopMs?: number;
   enqueuedAt?: number;
+  /** The last wait document listened for keys: once it ends, Twilio fetches the next one at once. */
+  waitListened?: boolean;
 }
+
+/** The gap between one wait document running out (its Gather timed out) and the next one playing. */
+const NEXT_WAIT_DOCUMENT_MS = 500;
 
 export interface SimulatorRegistry {
   place(options?: PlaceCallOptions): LiveSimCall;
@@ -113,10 +118,12 @@ export function createSimulatorRegistry(options: SimulatorRegistryOptions): Simu
     entry.holdTimer = undefined;
     if (!entry.holdLoopMs || !entry.call.queue) return;
     if (state !== 'queued' && state !== 'awaiting_input') return;
+    // The hold audio plays while the wait document's Gather listens; when it ends, the next document follows at once.
+    const delay = state === 'queued' && entry.waitListened ? Math.min(NEXT_WAIT_DOCUMENT_MS, entry.holdLoopMs) : entry.holdLoopMs;
     entry.holdTimer = setTimeout(() => {
       const action = entry.call.state === 'queued' ? entry.call.continueWaiting() : entry.call.state === 'awaiting_input' && entry.call.queue ? entry.call.timeout() : undefined;
       void action?.catch(() => undefined);
-    }, entry.holdLoopMs);
+    }, delay);
     entry.holdTimer.unref();
   }
 
@@ -152,6 +159,8 @@ export function createSimulatorRegistry(options: SimulatorRegistryOptions): Simu
         onEvent: (event: CallEvent) => {
           if (event.type === 'enqueued') entry.enqueuedAt = Date.now();
           if (event.type === 'left_queue') entry.enqueuedAt = undefined;
+          if (event.type === 'http' && event.purpose === 'wait') entry.waitListened = false;
+          if (event.type === 'gather' && entry.call.queue) entry.waitListened = true;
           emitter.emit('event', event);
         },
         onStateChange: (state) => {

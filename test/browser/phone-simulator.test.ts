@@ -62,7 +62,7 @@ describe('phone simulator page: a caller in Chromium', function () {
     await page.getByLabel('Calling from').fill('+12025550142');
     await page.getByTestId('call').click();
 
-    await heard(page, 'Thank you for calling Mintdesk');
+    await heard(page, 'Thank you for calling Mint Store');
     await listeningFor(page, /1 digit/);
     expect(await page.getByTestId('call-state').textContent()).to.equal('awaiting_input');
     await pressKeys(page, '1'); // English

@@ -34,7 +34,7 @@ describe('IVR configuration: versioned, validated, editable by admins', function
     config.hours.timeZone = 'Mars/Olympus_Mons';
     config.hours.weekly[0]!.close = '07:00';
     config.prompts.queuePosition.es = 'Usted está en la fila.';
-    config.prompts.greeting.en = 'Welcome to {store}.';
+    config.prompts.greeting.en = 'Welcome to {shop}.';
     const response = await api(ctx.baseUrl, 'PUT', '/api/staff/ivr/config', { token: adminToken, body: { baseVersion: 0, config } });
     expect(response.status).to.equal(400);
     expect(response.body.error.code).to.equal('ivr.config_invalid');

@@ -153,6 +153,9 @@ describe('IVR flows: every menu path with the simulated call', function () {
       expect(lastGather(call).timeout).to.equal(6);
       await call.press('4');
       expect(call.lastPrompt()).to.contain('relay service').and.to.contain('wait longer');
+      // The number to give the relay operator is said, digit by digit: the store's own.
+      expect(ctx.services.phone.storeNumber).to.equal('+12025550199');
+      expect(call.lastPrompt()).to.contain('dialing 7 1 1 and giving the operator our number, 2 0 2, 5 5 5, 0 1 9 9.');
       expect(lastGather(call).timeout).to.equal(30);
       await call.press('*');
       expect(lastGather(call).timeout).to.equal(30);
@@ -269,7 +272,7 @@ describe('IVR flows: every menu path with the simulated call', function () {
       expect(call.lastPrompt()).to.contain('Connecting you to a representative now.');
       expect(ctx.runtime.phoneSimulator!.registry.endRepLeg(call.callSid, { durationSeconds: 42 })).to.equal(true);
       await call.waitFor('completed');
-      expect(call.lastPrompt()).to.contain('Thank you for calling Mintdesk. Goodbye.');
+      expect(call.lastPrompt()).to.contain('Thank you for calling Mint Store. Goodbye.');
       expectHealthy(call);
 
       const stored = await record(ctx, call.callSid);

@@ -40,7 +40,7 @@ describe('phone simulator API', function () {
     expect(placed.body.callSid).to.equal(id);
     expect(placed.body.state).to.equal('awaiting_input');
     expect(placed.body.gather).to.deep.include({ input: ['dtmf', 'speech'], numDigits: 1 });
-    expect(saysOf(placed.body)).to.contain('Thank you for calling Mintdesk');
+    expect(saysOf(placed.body)).to.contain('Thank you for calling Mint Store');
     expect(placed.body.events.find((e) => e.type === 'say' && e.language === 'es-US')).to.not.equal(undefined);
 
     const pressed = await call('POST', `/calls/${id}/press?after=${placed.body.next}`, { digits: '1' });
@@ -86,7 +86,7 @@ describe('phone simulator API', function () {
       if (done) break;
       text += decoder.decode(value);
     }
-    expect(text).to.contain('event: call-event').and.to.contain('Thank you for calling Mintdesk');
+    expect(text).to.contain('event: call-event').and.to.contain('Thank you for calling Mint Store');
     // A caller action arrives on the open stream too.
     await call('POST', `/calls/${id}/press`, { digits: '2' });
     while (!text.includes('pueden ser grabadas')) {

@@ -280,7 +280,7 @@ describe('IVR webhooks: signatures, errors and the Twilio REST API', function ()
       });
       expect(response.status).to.equal(200);
       const text = parseTwiml(await response.text()).flatMap((v) => (v.verb === 'say' ? [v.text] : [])).join(' ');
-      expect(text).to.contain('Caller not matched to a customer.').and.to.contain('The caller declined recording. This call is not recorded.');
+      expect(text).to.contain(`${ctx.services.core.config.storeName} caller.`).and.to.contain('Caller not matched to a customer.').and.to.contain('The caller declined recording. This call is not recorded.');
       await call.hangup();
       expectHealthy(call);
     });

@@ -78,9 +78,10 @@ describe('IVR config schema', () => {
 
   describe('prompts', () => {
     it('allows only the placeholders a prompt knows, and requires the ones that name keys', () => {
-      expect(problems(edit((c) => (c.prompts.greeting.en = 'Welcome to {store}.')))).to.include('prompts.greeting.en: Unknown placeholder {store}; this prompt takes none.');
+      expect(problems(edit((c) => (c.prompts.greeting.en = 'Welcome to {shop}.')))).to.include('prompts.greeting.en: Unknown placeholder {shop}; this prompt may use {store}, {storeNumber}.');
+      expect(problems(edit((c) => (c.prompts.greeting.en = 'Welcome to {store}, at {storeNumber}.'))), 'the store placeholders fit every prompt').to.deep.equal([]);
       expect(problems(edit((c) => (c.prompts.anythingElse.es = 'Oprima 1 para repetir.')))).to.include.members(['prompts.anythingElse.es: Must contain {repeatKey}.', 'prompts.anythingElse.es: Must contain {menuKey}.', 'prompts.anythingElse.es: Must contain {repKey}.']);
-      expect(problems(edit((c) => (c.prompts.queuePosition.en = 'You are caller {position} of {size}.')))).to.include('prompts.queuePosition.en: Unknown placeholder {size}; this prompt may use {position}.');
+      expect(problems(edit((c) => (c.prompts.queuePosition.en = 'You are caller {position} of {size}.')))).to.include('prompts.queuePosition.en: Unknown placeholder {size}; this prompt may use {position}, {store}, {storeNumber}.');
     });
 
     it('needs both languages and no control characters', () => {

@@ -32,6 +32,8 @@ const ui = {
   repName: $('rep-name'),
   repLogout: $('rep-logout'),
   waitingRows: $('waiting-rows'),
+  waitingEmpty: $('waiting-empty'),
+  line: $('line-status'),
   repCall: $('rep-call'),
   repHangup: $('rep-hangup'),
 };
@@ -55,7 +57,7 @@ async function request(method, path, body, token) {
 
 // --- the call ----------------------------------------------------------------------------------
 
-let current = null; // { id, next, gather, state }
+let current = null; // { id, next, gather, state, queue }
 const seen = new Set();
 let stream = null;
 let busy = false;
@@ -65,17 +67,22 @@ function setBusy(value) {
   updateControls();
 }
 
+/** Waiting for a rep between two wait documents: keys still go to the line, as on a phone. */
+const onHold = () => Boolean(current && current.state === 'queued' && current.queue && !current.repLeg);
+
 function updateControls() {
   const live = current && !['completed', 'failed'].includes(current.state);
   const listening = live && current.state === 'awaiting_input' && current.gather && !busy;
+  const holding = live && onHold() && !busy;
   ui.call.disabled = Boolean(live);
   ui.hangup.disabled = !live;
-  ui.sendKeys.disabled = !listening || ui.entry.value === '';
+  ui.sendKeys.disabled = !(listening || holding) || ui.entry.value === '';
   ui.silence.disabled = !listening;
   ui.sayButton.disabled = !listening || !current.gather.input.includes('speech');
   ui.listen.disabled = ui.sayButton.disabled;
   for (const key of ui.keypad.querySelectorAll('button')) key.disabled = !live;
-  ui.listening.hidden = !listening;
+  ui.listening.hidden = !(listening || holding);
+  if (holding && !listening) ui.listening.textContent = 'On hold: the keys you press go to the line.';
   if (listening) {
     const g = current.gather;
     const how = g.input.includes('speech') ? 'keys or speech' : 'keys';
@@ -85,7 +92,7 @@ function updateControls() {
 }
 
 function applyView(view) {
-  current = { ...(current ?? {}), id: view.id, state: view.state, gather: view.gather, next: Math.max(current?.next ?? 0, view.next) };
+  current = { ...(current ?? {}), id: view.id, state: view.state, gather: view.gather, queue: view.queue, repLeg: view.repLeg, next: Math.max(current?.next ?? 0, view.next) };
   ui.state.textContent = view.state;
   ui.queue.textContent = view.queue ? `in queue “${view.queue}”` : '';
   showRepLeg(view.repLeg);
@@ -98,6 +105,8 @@ function applyView(view) {
 function applyState({ state, queue, repLeg }) {
   if (!current) return;
   current.state = state;
+  current.queue = queue;
+  current.repLeg = repLeg;
   ui.state.textContent = state;
   ui.queue.textContent = queue ? `in queue “${queue}”` : '';
   showRepLeg(repLeg);
@@ -144,7 +153,17 @@ async function act(path, body) {
   window.speechSynthesis?.cancel(); // the caller talks over the prompt: barge-in
   setBusy(true);
   try {
-    applyView(await request('POST', `/simulator/api/calls/${current.id}/${path}?after=${current.next}`, body));
+    const send = () => request('POST', `/simulator/api/calls/${current.id}/${path}?after=${current.next}`, body);
+    let view;
+    try {
+      view = await send();
+    } catch (error) {
+      // The hold loop may be fetching the next wait document right now: the keys go to it a moment later.
+      if (error.code !== 'call.wrong_state') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      view = await send();
+    }
+    applyView(view);
   } catch (error) {
     note(`Could not ${path.replace('-', ' ')}: ${error.message}`, 'error');
   } finally {
@@ -257,8 +276,9 @@ ui.keypad.addEventListener('click', (event) => {
   if (!key || !current) return;
   ui.entry.value += key;
   const g = current.gather;
-  // Like a phone: the Gather completes itself on its digit count or its finish key.
-  if (current.state === 'awaiting_input' && g && ((g.finishOnKey && key === g.finishOnKey) || (g.numDigits && ui.entry.value.replace(/[#*]$/, '').length >= g.numDigits))) sendKeys();
+  // Like a phone: the Gather completes itself on its digit count or its finish key, and on hold
+  // each key goes straight to the line (the wait document's Gather hears it).
+  if (onHold() || (current.state === 'awaiting_input' && g && ((g.finishOnKey && key === g.finishOnKey) || (g.numDigits && ui.entry.value.replace(/[#*]$/, '').length >= g.numDigits)))) sendKeys();
   updateControls();
 });
 
@@ -309,7 +329,24 @@ async function repRequest(method, path, body) {
   }
 }
 
+const ROLE_NAMES = { csr: 'customer service rep', supervisor: 'supervisor', fraud_analyst: 'fraud analyst', admin: 'administrator', auditor: 'auditor' };
+
+/**
+ * Only roles that take calls get the rep console. Anyone else is signed out again with one message
+ * saying why, rather than a console whose every request answers "Your role does not allow this."
+ */
+async function checkRole() {
+  const me = await repRequest('GET', '/api/staff/me');
+  const username = me.user?.username ?? 'staff';
+  if (me.permissions?.includes('calls:accept')) return repSignedIn(username);
+  await repRequest('POST', '/api/staff/logout').catch(() => undefined);
+  repSignedOut();
+  const role = ROLE_NAMES[me.user?.role] ?? me.user?.role ?? 'this role';
+  ui.repError.textContent = `${username} is ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}: only customer service reps and supervisors take calls here. Sign in with one of their accounts.`;
+}
+
 function repSignedIn(name) {
+  ui.repError.textContent = '';
   ui.repLogin.hidden = true;
   ui.repConsole.hidden = false;
   ui.repName.textContent = name;
@@ -335,7 +372,7 @@ ui.repLogin.addEventListener('submit', async (event) => {
     const session = await request('POST', '/api/staff/login', body);
     repToken = session.token;
     window.sessionStorage.setItem('mintdesk-sim-rep-token', repToken);
-    repSignedIn(body.username);
+    await checkRole();
   } catch (error) {
     ui.repError.textContent = error.message;
   }
@@ -354,17 +391,28 @@ async function loadWaiting() {
     ui.repError.textContent = error.message;
     return;
   }
+  ui.waitingEmpty.hidden = waiting.length > 0;
+  const cell = (main, detail) => {
+    const td = document.createElement('td');
+    td.append(main);
+    if (detail) {
+      const small = document.createElement('small');
+      small.textContent = detail;
+      td.append(small);
+    }
+    return td;
+  };
   ui.waitingRows.replaceChildren(
     ...waiting.map((call) => {
       const tr = document.createElement('tr');
       const entered = Object.entries(call.entered).map(([k, v]) => `${k}: ${v}`).join('; ');
       const customer = call.customer ? call.customer.name : call.customerMatches > 1 ? `${call.customerMatches} customers share this number` : 'unknown caller';
-      const cells = [String(call.position), `${call.callerId}${call.tty ? ' (TTY)' : ''} · ${call.language}`, customer, entered, call.recordingDeclined ? 'declined' : 'allowed', `${call.waitingSeconds} s`];
-      for (const text of cells) {
-        const td = document.createElement('td');
-        td.textContent = text;
-        tr.append(td);
-      }
+      tr.append(
+        cell(String(call.position)),
+        cell(`${call.callerId}${call.tty ? ' (TTY)' : ''}`, `${customer} · ${call.language}`),
+        cell(entered || '—', call.recordingDeclined ? 'recording declined' : 'recording allowed'),
+        cell(`${call.waitingSeconds} s`),
+      );
       const td = document.createElement('td');
       const accept = document.createElement('button');
       accept.type = 'button';
@@ -404,10 +452,34 @@ ui.repHangup.addEventListener('click', async () => {
   ui.repHangup.hidden = true;
 });
 
-if (repToken) {
-  repRequest('GET', '/api/staff/me')
-    .then((me) => repSignedIn(me.username ?? me.user?.username ?? 'staff'))
-    .catch(() => repSignedOut());
+if (repToken) checkRole().catch(() => repSignedOut());
+
+// --- the line: the store's number, the representatives' hours, and whether they answer now ----------
+
+const WEEKDAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+
+function clockTime(hhmm) {
+  const [h, m] = hhmm.split(':').map(Number);
+  return `${((h + 11) % 12) + 1}${m ? `:${String(m).padStart(2, '0')}` : ''} ${h < 12 || h === 24 ? 'AM' : 'PM'}`;
 }
+
+async function loadLine() {
+  let line;
+  try {
+    line = await request('GET', '/api/phone-line');
+  } catch {
+    return;
+  }
+  const number = line.storeNumber.replace(/^\+1(\d{3})(\d{3})(\d{4})$/, '($1) $2-$3');
+  const day = (opening) => (opening.daysAhead === 0 ? 'today' : opening.daysAhead === 1 ? 'tomorrow' : WEEKDAY_NAMES[opening.weekday]);
+  const next = line.nextOpening ? `${day(line.nextOpening)} at ${clockTime(line.nextOpening.time)}` : 'not in the next 30 days';
+  const state = line.openNow
+    ? 'The line is open: a call can reach a representative now.'
+    : `The line is closed now${line.holidayToday ? ` (${line.holidayToday})` : ''}: a call can hear order status and ask for a call back, but cannot reach a person. Representatives are next available ${next}.`;
+  ui.line.textContent = `Calling ${line.storeName} at ${number}. Representatives answer ${line.hours}. ${state}`;
+  ui.line.classList.toggle('closed', !line.openNow);
+}
+void loadLine();
+setInterval(loadLine, 60_000);
 
 updateControls();

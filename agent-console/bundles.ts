@@ -144,7 +144,7 @@ export async function ensureBundles(options: { whenStale?: boolean } = {}): Prom
   );
 }
 
-// `node --import tsx agent-console/bundles.ts`: the build:console script and npm's prepare step.
+// `node agent-console/bundles.ts`: the build:console script and npm's prepare step.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
   for (const bundle of BUNDLES) await buildBundle(bundle);

@@ -56,7 +56,7 @@ export interface CoreDeps {
 /** The outside networks the services talk through, chosen by the composition root (apps/runtime.ts). */
 export interface ServiceAdapters {
   /** Twilio or the development phone simulator (ivr/phone-network.ts): how a rep's accept reaches a caller. */
-  phone: QueueConnector & { readonly publicBaseUrl: string };
+  phone: QueueConnector & { readonly publicBaseUrl: string; readonly storeNumber: string };
   /** A real processor adapter; the simulated gateway is the embedded default. */
   gateway?: PaymentGateway;
 }

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Clock } from '../platform/clock.ts';
 import type { PhoneLineStatus } from '../api/ivr/schema.ts';
 import type { IvrService } from '../api/ivr/service.ts';
-import { localTime, nextOpening } from './hours.ts';
+import { localTime, nextOpening } from '../api/ivr/hours.ts';
 import { hoursSpeech } from './speech.ts';
 
 /** The phone line as callers find it now: the store's number, the representatives' hours and whether they answer now. */

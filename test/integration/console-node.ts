@@ -5,7 +5,7 @@ import { attachConsoleSockets } from '../../agent-console/server.ts';
 import { loadConfig } from '../../platform/config.ts';
 import type { ResolvedInfrastructure } from '../../platform/embedded/index.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { createRuntime } from '../../platform/runtime.ts';
+import { createRuntime } from '../../apps/runtime.ts';
 import type { Secrets } from '../../platform/secrets.ts';
 
 /**

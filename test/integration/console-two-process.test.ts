@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket as TcpSocket } from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { Ack } from '../../agent-console/contract/events.ts';
-import type { ChatMessage } from '../../agent-console/contract/chat.ts';
-import type { Task } from '../../agent-console/contract/tasks.ts';
+import type { Ack } from '../../api/console-contract/events.ts';
+import type { ChatMessage } from '../../api/console-contract/chat.ts';
+import type { Task } from '../../api/console-contract/tasks.ts';
 import { api } from '../support/http.ts';
 import { createTestContext, type TestContext } from '../support/infra.ts';
 import { waitFor } from '../support/order-flow.ts';
@@ -28,7 +28,7 @@ async function startNode(ctx: TestContext): Promise<{ child: ChildProcess; port:
     secrets: ctx.services.core.secrets,
     clockMs: OPEN,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/console-node.ts'], { env: { ...process.env, CONSOLE_NODE: JSON.stringify(spec) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['test/integration/console-node.ts'], { env: { ...process.env, CONSOLE_NODE: JSON.stringify(spec) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {

@@ -154,7 +154,7 @@ describe('IVR flows: every menu path with the simulated call', function () {
       await call.press('4');
       expect(call.lastPrompt()).to.contain('relay service').and.to.contain('wait longer');
       // The number to give the relay operator is said, digit by digit: the store's own.
-      expect(ctx.services.phone.storeNumber).to.equal('+12025550199');
+      expect(ctx.runtime.phone.storeNumber).to.equal('+12025550199');
       expect(call.lastPrompt()).to.contain('dialing 7 1 1 and giving the operator our number, 2 0 2, 5 5 5, 0 1 9 9.');
       expect(lastGather(call).timeout).to.equal(30);
       await call.press('*');

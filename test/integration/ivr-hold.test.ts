@@ -69,13 +69,13 @@ describe('IVR hold: keys on hold, the wait estimate and the line hours', functio
       Array.from({ length: 5 }, () => ({
         _id: `CA${randomBytes(16).toString('hex')}`,
         callerId: randomCaller(),
-        to: ctx.services.phone.storeNumber,
+        to: ctx.runtime.phone.storeNumber,
         startedAt,
         day: '2026-12-01',
         hour: 11,
         outcome: 'connected',
         connected: { staffUserId: 'rep-1', at: startedAt, durationSeconds: 120 },
-      })),
+      })) as never,
     );
     // Past the minute the service keeps a measurement for.
     ctx.time.advance(2 * 60_000);
@@ -98,7 +98,7 @@ describe('IVR hold: keys on hold, the wait estimate and the line hours', functio
     ctx.time.set(OPEN_AT);
     const open = await api(ctx.baseUrl, 'GET', '/api/phone-line');
     expect(open.status).to.equal(200);
-    expect(open.body).to.deep.include({ storeName: 'Mint Store', storeNumber: ctx.services.phone.storeNumber, openNow: true, holidayToday: null, timeZone: 'America/New_York' });
+    expect(open.body).to.deep.include({ storeName: 'Mint Store', storeNumber: ctx.runtime.phone.storeNumber, openNow: true, holidayToday: null, timeZone: 'America/New_York' });
     expect(open.body.hours).to.equal('Monday through Friday, 8:30 AM to 8 PM, and Saturday, 9 AM to 5 PM, Eastern Time');
 
     ctx.time.set(CLOSED_AT);

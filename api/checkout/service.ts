@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
-import { AppError, BusinessRuleError, ForbiddenError, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
+import { AppError, BusinessRuleError, ForbiddenError, requestLevelIssue, ServiceUnavailableError, ValidationError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { CartService } from '../carts/service.ts';
 import type { InventoryService } from '../inventory/service.ts';
@@ -160,6 +160,9 @@ export function createCheckoutService(deps: CheckoutDeps) {
       // Every field's problem at once, the card's included: the shopper's to fix before anything is reserved.
       const checked = checkPlaceOrder(raw, now);
       if (!checked.ok) {
+        // A card number typed into text (or an unreadable character) names the request's error, as in every other route.
+        const requestLevel = requestLevelIssue(checked.issues);
+        if (requestLevel) throw new ValidationError(requestLevel.message, checked.issues, requestLevel.code);
         const cardOnly = checked.issues.every((issue) => issue.path.startsWith('payment.card.'));
         throw new ValidationError(cardOnly ? 'Check the card details.' : 'Some fields are missing or invalid.', checked.issues);
       }
